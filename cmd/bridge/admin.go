@@ -1,0 +1,74 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sagebridge/sagebridge/internal/config"
+	"github.com/sagebridge/sagebridge/internal/control"
+	"github.com/sagebridge/sagebridge/internal/store/boltstore"
+)
+
+// dbName is the bbolt file's name in the data directory.
+const dbName = "bridge.db"
+
+// location says where a command finds the data directory: --data, or the
+// dataDir of --config, or ./data.
+type location struct {
+	data   string
+	config string
+}
+
+func (l *location) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&l.data, "data", "", "data directory (default: dataDir of --config, else ./data)")
+	cmd.Flags().StringVar(&l.config, "config", "", "configuration file whose dataDir to use")
+}
+
+func (l *location) dataDir() (string, error) {
+	switch {
+	case l.data != "":
+		return l.data, nil
+	case l.config != "":
+		cfg, err := config.Load(l.config)
+		if err != nil {
+			return "", err
+		}
+		return cfg.DataDir, nil
+	}
+	return config.Default().DataDir, nil
+}
+
+// openAdmin reaches the store through a running daemon's control socket, or
+// opens it directly when no daemon runs. mustExist refuses to create a new
+// database (a backup of a mistyped directory must fail, not succeed empty).
+func (l *location) openAdmin(mustExist bool) (control.Admin, func() error, error) {
+	dir, err := l.dataDir()
+	if err != nil {
+		return nil, nil, err
+	}
+	if c, ok := control.Dial(filepath.Join(dir, control.SocketName)); ok {
+		return c, func() error { return nil }, nil
+	}
+	path := filepath.Join(dir, dbName)
+	if mustExist {
+		if _, err := os.Stat(path); err != nil {
+			return nil, nil, fmt.Errorf("no database at %s (is --data right?): %w", path, err)
+		}
+	} else if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("create data directory: %w", err)
+	}
+	s, err := boltstore.Open(path, boltstore.Options{OpenTimeout: 2 * time.Second})
+	if errors.Is(err, boltstore.ErrLocked) {
+		return nil, nil, fmt.Errorf("%s is locked by a running daemon whose control socket %s does not answer: %w",
+			path, filepath.Join(dir, control.SocketName), err)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return control.Local{Store: s, Now: time.Now}, s.Close, nil
+}

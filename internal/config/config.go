@@ -1,0 +1,219 @@
+// Package config loads and checks the bridge's YAML configuration file.
+//
+// Loading never stops at the first mistake: Load and Parse report every
+// unknown key, type mismatch and invalid value at once, each as
+// "file:line: field: reason", so an operator fixes a file in one pass rather
+// than one restart per typo. Loading has no side effects: it creates no
+// directories and touches no network.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strconv"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole configuration file. Each concern gets its own nested
+// section (scim now; mapping, aws and saml later) so that sections can grow
+// without crowding the top level.
+type Config struct {
+	// Path is the file the configuration was loaded from; "" for Default.
+	Path string `yaml:"-"`
+	// DataDir holds the database and the control socket. A relative path is
+	// taken relative to the configuration file's directory, so a file means
+	// the same thing whatever directory the daemon is started from.
+	DataDir string `yaml:"dataDir"`
+	// Listen is the public listener (SCIM under /scim/v2).
+	Listen string `yaml:"listen"`
+	// AdminListen serves /metrics, /healthz and /readyz.
+	AdminListen string `yaml:"adminListen"`
+	Log         Log    `yaml:"log"`
+	SCIM        SCIM   `yaml:"scim"`
+
+	// lines maps each field path found in the file to its line, so that
+	// Validate can point at the offending line.
+	lines map[string]int
+}
+
+// Log configures the daemon's structured log on stderr.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info, warn or error
+	Format string `yaml:"format"` // json or text
+}
+
+// SCIM configures the SCIM 2.0 service.
+type SCIM struct {
+	// MaxBodyBytes caps a request body; larger requests get 413.
+	MaxBodyBytes int64 `yaml:"maxBodyBytes"`
+	// MaxInFlight caps concurrent SCIM requests; more get 503.
+	MaxInFlight int `yaml:"maxInFlight"`
+	// ShutdownTimeout is how long in-flight requests may finish on SIGTERM.
+	ShutdownTimeout Duration `yaml:"shutdownTimeout"`
+	// Extensions are custom User extension schemas, such as the one an
+	// Entra ID or Okta tenant sends custom attributes in.
+	Extensions []Extension `yaml:"extensions"`
+}
+
+// Extension is a custom User extension schema (RFC 7643 §3.3).
+type Extension struct {
+	ID          string      `yaml:"id"`
+	Name        string      `yaml:"name"`
+	Description string      `yaml:"description"`
+	Attributes  []Attribute `yaml:"attributes"`
+}
+
+// Attribute is an attribute definition in the shape of RFC 7643 §7. Empty
+// mutability, returned and uniqueness take the RFC defaults (readWrite,
+// default, none).
+type Attribute struct {
+	Name            string      `yaml:"name"`
+	Type            string      `yaml:"type"`
+	MultiValued     bool        `yaml:"multiValued"`
+	Required        bool        `yaml:"required"`
+	CaseExact       bool        `yaml:"caseExact"`
+	Mutability      string      `yaml:"mutability"`
+	Returned        string      `yaml:"returned"`
+	Uniqueness      string      `yaml:"uniqueness"`
+	CanonicalValues []string    `yaml:"canonicalValues"`
+	SubAttributes   []Attribute `yaml:"subAttributes"`
+}
+
+// Duration is a time.Duration written as a Go duration string ("30s",
+// "1m30s"). A bare number is refused: "30" could mean seconds or
+// nanoseconds, and guessing wrong makes a 30ns shutdown.
+type Duration struct {
+	time.Duration
+}
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("must be a duration such as \"30s\", got %s", describe(n))
+	}
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("must be a duration with a unit such as \"30s\" or \"1m30s\", got %q", n.Value)
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalYAML implements yaml.Marshaler so that a Config written back out
+// reads the same way.
+func (d Duration) MarshalYAML() (any, error) {
+	return d.String(), nil
+}
+
+// Defaults. The listeners are on loopback so that a file that forgets them
+// exposes nothing.
+const (
+	DefaultDataDir         = "./data"
+	DefaultListen          = "127.0.0.1:8080"
+	DefaultAdminListen     = "127.0.0.1:9090"
+	DefaultLogLevel        = "info"
+	DefaultLogFormat       = "json"
+	DefaultMaxBodyBytes    = 1 << 20
+	DefaultMaxInFlight     = 512
+	DefaultShutdownTimeout = 30 * time.Second
+)
+
+// Default returns the configuration used without a file (development mode).
+func Default() *Config {
+	return &Config{
+		DataDir:     DefaultDataDir,
+		Listen:      DefaultListen,
+		AdminListen: DefaultAdminListen,
+		Log:         Log{Level: DefaultLogLevel, Format: DefaultLogFormat},
+		SCIM: SCIM{
+			MaxBodyBytes:    DefaultMaxBodyBytes,
+			MaxInFlight:     DefaultMaxInFlight,
+			ShutdownTimeout: Duration{DefaultShutdownTimeout},
+		},
+	}
+}
+
+// Load reads the file at path and returns its configuration: strictly
+// decoded (unknown keys are errors), defaults filled in, and validated. A
+// returned Problems error lists every problem found.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("load config: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse is Load for a file already read; path names the file in problems
+// and anchors a relative dataDir.
+func Parse(path string, data []byte) (*Config, error) {
+	c := Default()
+	c.Path = path
+	d := &decoder{file: path, lines: map[string]int{}, bad: map[string]bool{}}
+	if root := d.document(data); root != nil {
+		d.decode(root, reflect.ValueOf(c).Elem(), "")
+	}
+	c.lines = d.lines
+	if path != "" && c.DataDir != "" && !filepath.IsAbs(c.DataDir) {
+		c.DataDir = filepath.Join(filepath.Dir(path), c.DataDir)
+	}
+	problems := d.problems
+	if err := c.Validate(); err != nil {
+		for _, p := range err.(Problems) {
+			// A field that failed to decode kept its default; judging that
+			// default would only repeat the first complaint less clearly.
+			if !d.bad[p.Field] {
+				problems = append(problems, p)
+			}
+		}
+	}
+	if len(problems) > 0 {
+		problems.sort()
+		return nil, problems
+	}
+	return c, nil
+}
+
+// yamlErrLine matches yaml.v3's syntax errors, which carry their line only
+// inside the message.
+var yamlErrLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// document parses data into a node tree and returns its root mapping, or nil
+// for an empty file or a syntax error (recorded as a problem).
+func (d *decoder) document(data []byte) *yaml.Node {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
+		return nil
+	} else if err != nil {
+		d.syntax(err)
+		return nil
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		d.add(extra.Line, "", "holds a second YAML document (\"---\"); a configuration file has exactly one")
+	} else if !errors.Is(err, io.EOF) {
+		d.syntax(err)
+	}
+	if len(doc.Content) == 0 {
+		return nil
+	}
+	return doc.Content[0]
+}
+
+func (d *decoder) syntax(err error) {
+	if m := yamlErrLine.FindStringSubmatch(err.Error()); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		d.add(line, "", "invalid YAML: "+m[2])
+		return
+	}
+	d.add(0, "", "invalid YAML: "+err.Error())
+}

@@ -1,0 +1,133 @@
+package scim
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/sagebridge/sagebridge/internal/scim/filter"
+	"github.com/sagebridge/sagebridge/internal/store"
+)
+
+// scanPage is how many records one scan step reads; each step is its own
+// short read transaction.
+const scanPage = 500
+
+// Indexed attributes: every attribute Okta and Entra match on.
+var (
+	userIndexes = map[string]store.Index{
+		"username":     store.IndexUserName,
+		"externalid":   store.IndexUserExternalID,
+		"emails.value": store.IndexUserEmail,
+	}
+	groupIndexes = map[string]store.Index{
+		"displayname": store.IndexGroupName,
+		"externalid":  store.IndexGroupExternalID,
+	}
+)
+
+func indexedSet(idx map[string]store.Index, extra ...string) map[string]bool {
+	out := map[string]bool{}
+	for k := range idx {
+		out[k] = true
+	}
+	for _, k := range extra {
+		out[k] = true
+	}
+	return out
+}
+
+func (h *Handler) userResources() resources {
+	return resources{
+		rt:      h.Users,
+		indexed: indexedSet(userIndexes),
+		lookup: func(ctx context.Context, l filter.Lookup) ([]string, bool, error) {
+			idx, ok := userIndexes[strings.ToLower(l.Attr)]
+			if !ok {
+				return nil, false, nil
+			}
+			ids, err := h.Store.LookupUsers(ctx, store.Lookup{Index: idx, Value: l.Value, Prefix: l.Prefix})
+			return ids, true, err
+		},
+		doc: func(r *http.Request, id string) (map[string]any, bool, error) {
+			u, err := h.Store.GetUser(r.Context(), id)
+			if errors.Is(err, store.ErrNotFound) {
+				return nil, false, nil
+			}
+			if err != nil {
+				return nil, false, err
+			}
+			doc, err := h.userDoc(r, u)
+			return doc, err == nil, err
+		},
+		scan: func(r *http.Request, after string) ([]map[string]any, string, error) {
+			p, err := h.Store.ScanUsers(r.Context(), after, scanPage)
+			if err != nil {
+				return nil, "", err
+			}
+			docs := make([]map[string]any, 0, len(p.Items))
+			for _, u := range p.Items {
+				doc, err := h.userDoc(r, u)
+				if err != nil {
+					return nil, "", err
+				}
+				docs = append(docs, doc)
+			}
+			return docs, p.Next, nil
+		},
+		complete: h.completeUser,
+		total:    func(s store.Stats) int { return s.Users },
+	}
+}
+
+func (h *Handler) groupResources() resources {
+	return resources{
+		rt:      h.Groups,
+		indexed: indexedSet(groupIndexes, "members.value"),
+		lookup: func(ctx context.Context, l filter.Lookup) ([]string, bool, error) {
+			attr := strings.ToLower(l.Attr)
+			if attr == "members.value" {
+				if l.Prefix {
+					return nil, false, nil
+				}
+				ids, err := h.Store.GroupsOf(ctx, l.Value)
+				return ids, true, err
+			}
+			idx, ok := groupIndexes[attr]
+			if !ok {
+				return nil, false, nil
+			}
+			ids, err := h.Store.LookupGroups(ctx, store.Lookup{Index: idx, Value: l.Value, Prefix: l.Prefix})
+			return ids, true, err
+		},
+		doc: func(r *http.Request, id string) (map[string]any, bool, error) {
+			g, err := h.Store.GetGroup(r.Context(), id)
+			if errors.Is(err, store.ErrNotFound) {
+				return nil, false, nil
+			}
+			if err != nil {
+				return nil, false, err
+			}
+			doc, err := h.groupDoc(r, g)
+			return doc, err == nil, err
+		},
+		scan: func(r *http.Request, after string) ([]map[string]any, string, error) {
+			p, err := h.Store.ScanGroups(r.Context(), after, scanPage)
+			if err != nil {
+				return nil, "", err
+			}
+			docs := make([]map[string]any, 0, len(p.Items))
+			for _, g := range p.Items {
+				doc, err := h.groupDoc(r, g)
+				if err != nil {
+					return nil, "", err
+				}
+				docs = append(docs, doc)
+			}
+			return docs, p.Next, nil
+		},
+		complete: h.completeGroup,
+		total:    func(s store.Stats) int { return s.Groups },
+	}
+}

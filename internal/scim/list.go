@@ -1,0 +1,309 @@
+package scim
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/sagebridge/sagebridge/internal/scim/filter"
+	"github.com/sagebridge/sagebridge/internal/scim/schema"
+	"github.com/sagebridge/sagebridge/internal/store"
+)
+
+// query is a list request, from the URL (GET) or a SearchRequest (POST
+// /.search).
+type query struct {
+	filter     string
+	startIndex int
+	count      int
+	proj       schema.Projection
+}
+
+// resources is what listing needs of one resource type. Documents from doc
+// and scan carry the stored attributes; complete adds the computed ones
+// (groups, members) and is called only for resources that are returned.
+type resources struct {
+	rt      *schema.ResourceType
+	indexed map[string]bool
+	// lookup answers one planned index lookup; ok is false when this index
+	// cannot answer that form (the list then scans).
+	lookup func(ctx context.Context, l filter.Lookup) (ids []string, ok bool, err error)
+	// doc's ok is false when the resource disappeared since the lookup.
+	doc      func(r *http.Request, id string) (doc map[string]any, ok bool, err error)
+	scan     func(r *http.Request, after string) (docs []map[string]any, next string, err error)
+	complete func(r *http.Request, doc map[string]any, proj schema.Projection) error
+	total    func(s store.Stats) int
+}
+
+func (h *Handler) projection(r *http.Request, rt *schema.ResourceType) (schema.Projection, error) {
+	q := r.URL.Query()
+	return rt.ParseProjection(q.Get("attributes"), q.Get("excludedAttributes"))
+}
+
+func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request) error {
+	q, err := h.urlQuery(r, h.Users)
+	if err != nil {
+		return err
+	}
+	return h.list(w, r, h.userResources(), q)
+}
+
+func (h *Handler) listGroups(w http.ResponseWriter, r *http.Request) error {
+	q, err := h.urlQuery(r, h.Groups)
+	if err != nil {
+		return err
+	}
+	return h.list(w, r, h.groupResources(), q)
+}
+
+func (h *Handler) searchUsers(w http.ResponseWriter, r *http.Request) error {
+	q, err := h.searchQuery(r, h.Users)
+	if err != nil {
+		return err
+	}
+	return h.list(w, r, h.userResources(), q)
+}
+
+func (h *Handler) searchGroups(w http.ResponseWriter, r *http.Request) error {
+	q, err := h.searchQuery(r, h.Groups)
+	if err != nil {
+		return err
+	}
+	return h.list(w, r, h.groupResources(), q)
+}
+
+// urlQuery reads the query string. url.Values has already turned "+" into
+// a space, which Entra's Test Connection relies on.
+func (h *Handler) urlQuery(r *http.Request, rt *schema.ResourceType) (query, error) {
+	v := r.URL.Query()
+	q := query{filter: v.Get("filter"), startIndex: 1, count: defaultCount}
+	var err error
+	if s := v.Get("startIndex"); s != "" {
+		if q.startIndex, err = strconv.Atoi(s); err != nil {
+			return q, schema.Errorf(schema.InvalidValue, "startIndex", "must be an integer, got %q", s)
+		}
+	}
+	if s := v.Get("count"); s != "" {
+		if q.count, err = strconv.Atoi(s); err != nil {
+			return q, schema.Errorf(schema.InvalidValue, "count", "must be an integer, got %q", s)
+		}
+	}
+	if q.proj, err = h.projection(r, rt); err != nil {
+		return q, err
+	}
+	return q.clamp(), nil
+}
+
+// searchRequest is RFC 7644 §3.4.3's body.
+type searchRequest struct {
+	Schemas            []string        `json:"schemas"`
+	Filter             string          `json:"filter"`
+	StartIndex         *int            `json:"startIndex"`
+	Count              *int            `json:"count"`
+	Attributes         json.RawMessage `json:"attributes"`
+	ExcludedAttributes json.RawMessage `json:"excludedAttributes"`
+	SortBy             string          `json:"sortBy"`
+}
+
+func (h *Handler) searchQuery(r *http.Request, rt *schema.ResourceType) (query, error) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return query{}, err
+	}
+	if _, err := parseObject(body); err != nil {
+		return query{}, err
+	}
+	var sr searchRequest
+	if err := json.Unmarshal(body, &sr); err != nil {
+		return query{}, schema.Errorf(schema.InvalidSyntax, "", "not a SearchRequest: %s", jsonErrorText(err))
+	}
+	if !slices.ContainsFunc(sr.Schemas, func(s string) bool { return strings.EqualFold(s, schema.SearchURN) }) {
+		return query{}, schema.Errorf(schema.InvalidSyntax, "schemas", "must contain %s", schema.SearchURN)
+	}
+	if sr.SortBy != "" {
+		return query{}, schema.Errorf(schema.InvalidValue, "sortBy", "sorting is not supported (see /ServiceProviderConfig)")
+	}
+	q := query{filter: sr.Filter, startIndex: 1, count: defaultCount}
+	if sr.StartIndex != nil {
+		q.startIndex = *sr.StartIndex
+	}
+	if sr.Count != nil {
+		q.count = *sr.Count
+	}
+	attrs, err := attrList(sr.Attributes, "attributes")
+	if err != nil {
+		return q, err
+	}
+	excl, err := attrList(sr.ExcludedAttributes, "excludedAttributes")
+	if err != nil {
+		return q, err
+	}
+	if q.proj, err = rt.ParseProjection(attrs, excl); err != nil {
+		return q, err
+	}
+	return q.clamp(), nil
+}
+
+// attrList accepts the array RFC 7644 specifies and, leniently, the
+// comma-separated string the query parameter uses.
+func attrList(raw json.RawMessage, field string) (string, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return "", nil
+	}
+	var list []string
+	if err := json.Unmarshal(raw, &list); err == nil {
+		return strings.Join(list, ","), nil
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err == nil {
+		return s, nil
+	}
+	return "", schema.Errorf(schema.InvalidValue, field, "must be an array of attribute paths")
+}
+
+// clamp applies RFC 7644 §3.4.2.4: a startIndex below 1 is 1, a negative
+// count is 0, and count is capped at what /ServiceProviderConfig advertises.
+func (q query) clamp() query {
+	q.startIndex = max(q.startIndex, 1)
+	q.count = min(max(q.count, 0), maxCount)
+	return q
+}
+
+// list answers a list or search request. A filter that an index can answer
+// reads only the candidates the index names; any other filter scans.
+func (h *Handler) list(w http.ResponseWriter, r *http.Request, res resources, q query) error {
+	var f *filter.Filter
+	if strings.TrimSpace(q.filter) != "" {
+		expr, err := filter.Parse(q.filter)
+		if err != nil {
+			return err
+		}
+		if f, err = filter.Compile(res.rt, expr); err != nil {
+			return err
+		}
+	}
+	var matched []map[string]any
+	total := 0
+	keep := func(doc map[string]any) {
+		total++
+		if total >= q.startIndex && len(matched) < q.count {
+			matched = append(matched, doc)
+		}
+	}
+	var err error
+	if f == nil {
+		total, matched, err = h.listAll(r, res, q)
+	} else {
+		err = h.listFiltered(r, res, f, keep)
+	}
+	if err != nil {
+		return err
+	}
+	page := make([]any, 0, len(matched))
+	for _, doc := range matched {
+		if err := res.complete(r, doc, q.proj); err != nil {
+			return err
+		}
+		page = append(page, render(res.rt, doc, q.proj))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"schemas":      []string{schema.ListURN},
+		"totalResults": total,
+		"startIndex":   q.startIndex,
+		"itemsPerPage": len(page),
+		"Resources":    page,
+	})
+	return nil
+}
+
+func (h *Handler) listFiltered(r *http.Request, res resources, f *filter.Filter, keep func(map[string]any)) error {
+	match := func(doc map[string]any) {
+		if f.Match(doc) {
+			keep(doc)
+		}
+	}
+	lookups, planned := f.Plan(res.indexed)
+	if !planned {
+		return h.scanAll(r, res, match, nil)
+	}
+	ids, answered, err := h.candidates(r.Context(), res, lookups)
+	if err != nil {
+		return err
+	}
+	if !answered {
+		return h.scanAll(r, res, match, nil)
+	}
+	for _, id := range ids {
+		doc, ok, err := res.doc(r, id)
+		if err != nil {
+			return err
+		}
+		if ok {
+			match(doc)
+		}
+	}
+	return nil
+}
+
+// candidates is the sorted union of the ids the lookups return, so pages
+// stay stable across requests.
+func (h *Handler) candidates(ctx context.Context, res resources, lookups []filter.Lookup) ([]string, bool, error) {
+	var ids []string
+	for _, l := range lookups {
+		found, ok, err := res.lookup(ctx, l)
+		if err != nil {
+			return nil, false, fmt.Errorf("index lookup %s: %w", l.Attr, err)
+		}
+		if !ok {
+			return nil, false, nil
+		}
+		ids = append(ids, found...)
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids), true, nil
+}
+
+// listAll pages without a filter: the total comes from the store's counters
+// and the scan stops once the page is full.
+func (h *Handler) listAll(r *http.Request, res resources, q query) (int, []map[string]any, error) {
+	stats, err := h.Store.Stats(r.Context())
+	if err != nil {
+		return 0, nil, err
+	}
+	var page []map[string]any
+	if q.count == 0 {
+		return res.total(stats), page, nil
+	}
+	seen := 0
+	err = h.scanAll(r, res, func(doc map[string]any) {
+		seen++
+		if seen >= q.startIndex && len(page) < q.count {
+			page = append(page, doc)
+		}
+	}, func() bool { return len(page) >= q.count })
+	return res.total(stats), page, err
+}
+
+// scanAll walks every resource in id order until done (if given) says the
+// caller has what it needs.
+func (h *Handler) scanAll(r *http.Request, res resources, fn func(map[string]any), done func() bool) error {
+	after := ""
+	for {
+		docs, next, err := res.scan(r, after)
+		if err != nil {
+			return err
+		}
+		for _, d := range docs {
+			fn(d)
+		}
+		if next == "" || (done != nil && done()) {
+			return nil
+		}
+		after = next
+	}
+}

@@ -1,0 +1,160 @@
+package scim
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sagebridge/sagebridge/internal/scim/schema"
+	"github.com/sagebridge/sagebridge/internal/store"
+)
+
+// decodeObject reads a JSON object body. Numbers stay json.Number so that
+// integers are not rounded through float64.
+func decodeObject(r *http.Request) (map[string]any, error) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return nil, err
+		}
+		return nil, errorf(http.StatusBadRequest, schema.InvalidSyntax, "could not read the request body")
+	}
+	return parseObject(body)
+}
+
+func parseObject(body []byte) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var obj map[string]any
+	if err := dec.Decode(&obj); err != nil {
+		return nil, errorf(http.StatusBadRequest, schema.InvalidSyntax, "request body is not a JSON object: "+jsonErrorText(err))
+	}
+	if obj == nil {
+		return nil, errorf(http.StatusBadRequest, schema.InvalidSyntax, "request body is not a JSON object")
+	}
+	if dec.More() {
+		return nil, errorf(http.StatusBadRequest, schema.InvalidSyntax, "unexpected data after the JSON object")
+	}
+	return obj, nil
+}
+
+// jsonErrorText keeps decoder messages (which name an offset or a type) but
+// not Go type names.
+func jsonErrorText(err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return fmt.Sprintf("%s at offset %d", syn.Error(), syn.Offset)
+	case errors.As(err, &typ):
+		return fmt.Sprintf("expected an object, found %s", typ.Value)
+	case errors.Is(err, io.EOF):
+		return "empty body"
+	}
+	return "malformed JSON"
+}
+
+func etag(version uint64) string { return `W/"` + strconv.FormatUint(version, 10) + `"` }
+
+// etagMatches implements the comparison of RFC 9110 §13.1 for If-Match and
+// If-None-Match lists, treating weak and strong tags alike as SCIM versions
+// are opaque.
+func etagMatches(header string, version uint64) bool {
+	want := strings.TrimPrefix(etag(version), "W/")
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" || strings.TrimPrefix(t, "W/") == want {
+			return true
+		}
+	}
+	return false
+}
+
+// precondition returns the check an update must pass for the request's
+// If-Match header; it runs inside the store's update, against the version
+// being replaced.
+func precondition(r *http.Request) func(version uint64) error {
+	h := r.Header.Get("If-Match")
+	return func(version uint64) error {
+		if h != "" && !etagMatches(h, version) {
+			return fmt.Errorf("If-Match %s, stored %s: %w", h, etag(version), store.ErrVersionMismatch)
+		}
+		return nil
+	}
+}
+
+// ifMatchVersion is the version a DELETE must hit: 0 for none. Only a
+// single exact tag can be passed to the store; anything else is checked by
+// reading first.
+func (h *Handler) checkDeletePrecondition(r *http.Request, version func() (uint64, error)) (uint64, error) {
+	hdr := r.Header.Get("If-Match")
+	if hdr == "" {
+		return 0, nil
+	}
+	v, err := version()
+	if err != nil {
+		return 0, err
+	}
+	if err := precondition(r)(v); err != nil {
+		return 0, err
+	}
+	return v, nil
+}
+
+func (h *Handler) location(r *http.Request, rt *schema.ResourceType, id string) string {
+	return h.base(r) + rt.Endpoint + "/" + id
+}
+
+func (h *Handler) meta(r *http.Request, rt *schema.ResourceType, id string, m store.Meta) map[string]any {
+	return map[string]any{
+		"resourceType": rt.Name,
+		"created":      m.Created.UTC().Format(time.RFC3339Nano),
+		"lastModified": m.Modified.UTC().Format(time.RFC3339Nano),
+		"location":     h.location(r, rt, id),
+		"version":      etag(m.Version),
+	}
+}
+
+// decodeData turns a stored record's Data back into a document.
+func decodeData(data json.RawMessage) (map[string]any, error) {
+	doc := map[string]any{}
+	if len(data) == 0 {
+		return doc, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(&doc); err != nil {
+		return nil, fmt.Errorf("decode stored resource: %w", err)
+	}
+	return doc, nil
+}
+
+// render adds "schemas" and applies the projection.
+func render(rt *schema.ResourceType, doc map[string]any, proj schema.Projection) map[string]any {
+	out := proj.Apply(rt, doc)
+	schemas := []string{rt.Schema.ID}
+	for _, e := range rt.Extensions {
+		if _, ok := doc[e.Schema.ID]; ok {
+			schemas = append(schemas, e.Schema.ID)
+		}
+	}
+	out["schemas"] = schemas
+	return out
+}
+
+func writeResource(w http.ResponseWriter, status int, version uint64, body map[string]any) {
+	w.Header().Set("ETag", etag(version))
+	writeJSON(w, status, body)
+}
+
+func stringAttr(doc map[string]any, name string) string {
+	s, _ := doc[name].(string)
+	return s
+}
