@@ -73,10 +73,12 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 			d.fail(n, path, fmt.Sprintf("must be %s, got %s", kindName(v.Kind()), describe(n)))
 			return
 		}
-		// yaml.v3 does the scalar conversion (and its overflow checks); a
-		// fresh value keeps the default in place when it refuses.
+		// yaml.v3 does the scalar conversion (and its overflow checks), but
+		// it would truncate 1.5 to an integer and read "yes" as true; the
+		// tag check refuses those. A fresh value keeps the default in place
+		// when either refuses.
 		tmp := reflect.New(v.Type())
-		if err := n.Decode(tmp.Interface()); err != nil {
+		if !tagFits(n.ShortTag(), v.Kind()) || n.Decode(tmp.Interface()) != nil {
 			d.fail(n, path, fmt.Sprintf("must be %s, got %s", kindName(v.Kind()), describe(n)))
 			return
 		}
@@ -235,6 +237,22 @@ func describe(n *yaml.Node) string {
 		return "a list"
 	}
 	return strconv.Quote(n.Value)
+}
+
+// tagFits reports whether a scalar with the resolved YAML tag may fill a
+// field of kind k without guessing. Strings take any scalar, so that
+// unquoted values such as "canonicalValues: [2024, on]" stay as written.
+func tagFits(tag string, k reflect.Kind) bool {
+	switch k {
+	case reflect.Bool:
+		return tag == "!!bool"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return tag == "!!int"
+	case reflect.Float32, reflect.Float64:
+		return tag == "!!int" || tag == "!!float"
+	}
+	return true
 }
 
 func kindName(k reflect.Kind) string {

@@ -59,7 +59,7 @@ func toAPIError(err error) *apiError {
 	case errors.Is(err, store.ErrVersionMismatch):
 		return &apiError{Status: http.StatusPreconditionFailed, Detail: "resource version does not match If-Match", Err: err}
 	case errors.Is(err, store.ErrInvalidReference):
-		return &apiError{Status: http.StatusBadRequest, Type: schema.InvalidValue, Detail: "members: " + err.Error()}
+		return &apiError{Status: http.StatusBadRequest, Type: schema.InvalidValue, Detail: "members: every member must be an existing user", Err: err}
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return &apiError{Status: http.StatusServiceUnavailable, Detail: "request cancelled or timed out", Err: err}
 	}

@@ -20,7 +20,7 @@ func TestETags(t *testing.T) {
 	if v1 == "" || v1 != path(r.JSON, "meta", "version") {
 		t.Fatalf("POST ETag %q, meta.version %v", v1, path(r.JSON, "meta", "version"))
 	}
-	if got := e.get("/Users/" + id).want(t, http.StatusOK).Header.Get("ETag"); got != v1 {
+	if got := e.get("/Users/"+id).want(t, http.StatusOK).Header.Get("ETag"); got != v1 {
 		t.Errorf("GET ETag %q, want %q", got, v1)
 	}
 
@@ -37,7 +37,7 @@ func TestETags(t *testing.T) {
 		e.del("/Users/"+id, hdr{"If-Match", v1}).wantError(t, http.StatusPreconditionFailed, "")
 		e.patch("/Users/"+id, ops("replace", "title", "b"), hdr{"If-Match", `"nonsense", W/"0"`}).
 			wantError(t, http.StatusPreconditionFailed, "")
-		if u := e.get("/Users/" + id).want(t, http.StatusOK).JSON; u["title"] != "a" {
+		if u := e.get("/Users/"+id).want(t, http.StatusOK).JSON; u["title"] != "a" {
 			t.Errorf("a failed precondition changed the user: %v", u)
 		}
 	})
@@ -53,7 +53,7 @@ func TestETags(t *testing.T) {
 		e.patch("/Users/"+id, ops("replace", "title", "d"), hdr{"If-Match", "*"}).want(t, http.StatusOK)
 	})
 	t.Run("If-None-Match", func(t *testing.T) {
-		cur := e.get("/Users/" + id).want(t, http.StatusOK).Header.Get("ETag")
+		cur := e.get("/Users/"+id).want(t, http.StatusOK).Header.Get("ETag")
 		r := e.get("/Users/"+id, hdr{"If-None-Match", cur})
 		r.want(t, http.StatusNotModified)
 		if len(r.Raw) != 0 || r.Header.Get("ETag") != cur {
@@ -72,7 +72,7 @@ func TestETags(t *testing.T) {
 		if g2 == "" || g2 == g1 {
 			t.Errorf("membership change: ETag %q -> %q, want a new version", g1, g2)
 		}
-		if got := e.get("/Groups/" + gid).want(t, http.StatusOK).Header.Get("ETag"); got != g2 {
+		if got := e.get("/Groups/"+gid).want(t, http.StatusOK).Header.Get("ETag"); got != g2 {
 			t.Errorf("GET ETag %q, PATCH said %q", got, g2)
 		}
 		e.patch("/Groups/"+gid, ops("replace", "displayName", "x"), hdr{"If-Match", g1}).wantError(t, http.StatusPreconditionFailed, "")
@@ -85,7 +85,7 @@ func TestETags(t *testing.T) {
 		e.del("/Groups/"+gid, hdr{"If-Match", g2}).wantError(t, http.StatusPreconditionFailed, "")
 		e.del("/Groups/"+gid, hdr{"If-Match", r.Header.Get("ETag")}).want(t, http.StatusNoContent)
 	})
-	cur := e.get("/Users/" + id).want(t, http.StatusOK).Header.Get("ETag")
+	cur := e.get("/Users/"+id).want(t, http.StatusOK).Header.Get("ETag")
 	e.del("/Users/"+id, hdr{"If-Match", cur}).want(t, http.StatusNoContent)
 }
 
@@ -158,7 +158,7 @@ func TestErrors(t *testing.T) {
 		})
 	}
 	// Nothing above changed the resources.
-	u := e.get("/Users/" + uid).want(t, http.StatusOK).JSON
+	u := e.get("/Users/"+uid).want(t, http.StatusOK).JSON
 	if u["userName"] != "err@corp.example" || u["active"] != true || u["title"] != nil {
 		t.Errorf("user after failed requests: %v", u)
 	}

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 
 	"github.com/sagebridge/sagebridge/internal/scim/patch"
@@ -23,7 +22,7 @@ func (h *Handler) createGroup(w http.ResponseWriter, r *http.Request) error {
 	}
 	saved, err := h.Store.CreateGroup(r.Context(), g, members)
 	if err != nil {
-		return groupConflict(err, g.DisplayName)
+		return h.memberRefError(r, groupConflict(err, g.DisplayName), members)
 	}
 	h.audit(r, "group.create", saved.ID)
 	w.Header().Set("Location", h.location(r, h.Groups, saved.ID))
@@ -68,7 +67,7 @@ func (h *Handler) replaceGroup(w http.ResponseWriter, r *http.Request) error {
 		return store.GroupChange{Group: &rec, ReplaceMembers: true, Add: members}, nil
 	})
 	if err != nil {
-		return groupConflict(err, g.DisplayName)
+		return h.memberRefError(r, groupConflict(err, g.DisplayName), members)
 	}
 	h.audit(r, "group.replace", id)
 	return h.respondGroup(w, r, http.StatusOK, saved, proj)
@@ -83,7 +82,7 @@ func (h *Handler) patchGroup(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	body, err := io.ReadAll(r.Body)
+	body, err := readBody(r)
 	if err != nil {
 		return err
 	}
@@ -94,6 +93,7 @@ func (h *Handler) patchGroup(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	check := precondition(r)
 	var name string
+	var added []string
 	saved, err := h.Store.UpdateGroup(r.Context(), id, func(cur store.Group) (store.GroupChange, error) {
 		if err := check(cur.Version); err != nil {
 			return store.GroupChange{}, err
@@ -108,11 +108,11 @@ func (h *Handler) patchGroup(w http.ResponseWriter, r *http.Request) error {
 			return store.GroupChange{}, err
 		}
 		rec, err := groupRecord(h.Groups, id, doc)
-		name = rec.DisplayName
+		name, added = rec.DisplayName, delta.adds
 		return delta.change(&rec), err
 	})
 	if err != nil {
-		return groupConflict(err, name)
+		return h.memberRefError(r, groupConflict(err, name), added)
 	}
 	h.audit(r, "group.patch", id)
 	if r.URL.Query().Get("attributes") == "" && r.URL.Query().Get("excludedAttributes") == "" {
@@ -165,6 +165,22 @@ func (h *Handler) decodeGroup(r *http.Request, id string) (store.Group, []string
 	return g, members, err
 }
 
+// memberRefError names, for a membership the store refused because a
+// member is not a user, the first of ids that is not one. It runs only
+// when the write has failed.
+func (h *Handler) memberRefError(r *http.Request, err error, ids []string) error {
+	if !errors.Is(err, store.ErrInvalidReference) {
+		return err
+	}
+	for _, id := range ids {
+		if _, gerr := h.Store.GetUser(r.Context(), id); errors.Is(gerr, store.ErrNotFound) {
+			return &apiError{Status: http.StatusBadRequest, Type: schema.InvalidValue,
+				Detail: fmt.Sprintf("members: there is no user with id %q (only users can be members)", id), Err: err}
+		}
+	}
+	return err
+}
+
 func groupConflict(err error, displayName string) error {
 	if errors.Is(err, store.ErrConflict) {
 		return &apiError{Status: http.StatusConflict, Type: schema.NotUnique,
@@ -205,6 +221,11 @@ func (h *Handler) completeGroup(r *http.Request, doc map[string]any, proj schema
 	if !proj.Includes(h.Groups, schema.Group, schema.Group.Attr("members")) {
 		return nil
 	}
+	return h.fillMembers(r, doc)
+}
+
+// fillMembers sets doc's members attribute from the membership records.
+func (h *Handler) fillMembers(r *http.Request, doc map[string]any) error {
 	id, _ := doc["id"].(string)
 	var members []any
 	err := h.Store.Members(r.Context(), id, func(uid string) error {
@@ -213,6 +234,9 @@ func (h *Handler) completeGroup(r *http.Request, doc map[string]any, proj schema
 		})
 		return nil
 	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil // deleted since it was read: a list shows it as it was
+	}
 	if err != nil {
 		return fmt.Errorf("members of group %s: %w", id, err)
 	}

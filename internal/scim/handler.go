@@ -62,6 +62,9 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	if h.NewID == nil {
 		h.NewID = NewUUID
 	}
+	if h.Logger == nil {
+		h.Logger = slog.New(slog.DiscardHandler)
+	}
 	h.slots = make(chan struct{}, h.MaxInFlight)
 
 	route := func(pattern, resource string, fn func(http.ResponseWriter, *http.Request) error) {
@@ -132,6 +135,9 @@ func (h *Handler) wrap(resource string, fn func(http.ResponseWriter, *http.Reque
 		r.Body = http.MaxBytesReader(rec, r.Body, h.MaxBodyBytes)
 		if err := fn(rec, r); err != nil {
 			ae := toAPIError(err)
+			if ae.Status == http.StatusRequestEntityTooLarge && h.Metrics != nil {
+				h.Metrics.SCIMRejected.WithLabelValues("too_large").Inc()
+			}
 			h.logError(r, ae)
 			writeError(rec, ae)
 		}

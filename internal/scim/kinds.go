@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/sagebridge/sagebridge/internal/scim/filter"
+	"github.com/sagebridge/sagebridge/internal/scim/schema"
 	"github.com/sagebridge/sagebridge/internal/store"
 )
 
@@ -41,9 +42,16 @@ func indexedSet(idx map[string]store.Index, extra ...string) map[string]bool {
 func (h *Handler) userResources() resources {
 	return resources{
 		rt:      h.Users,
-		indexed: indexedSet(userIndexes),
+		indexed: indexedSet(userIndexes, "groups.value"),
 		lookup: func(ctx context.Context, l filter.Lookup) ([]string, bool, error) {
-			idx, ok := userIndexes[strings.ToLower(l.Attr)]
+			attr := strings.ToLower(l.Attr)
+			if attr == "groups.value" {
+				if l.Prefix {
+					return nil, false, nil
+				}
+				return h.memberList(ctx, l.Value)
+			}
+			idx, ok := userIndexes[attr]
 			if !ok {
 				return nil, false, nil
 			}
@@ -78,6 +86,8 @@ func (h *Handler) userResources() resources {
 		},
 		complete: h.completeUser,
 		total:    func(s store.Stats) int { return s.Users },
+		computed: schema.User.Attr("groups"),
+		fill:     h.fillGroups,
 	}
 }
 
@@ -129,5 +139,21 @@ func (h *Handler) groupResources() resources {
 		},
 		complete: h.completeGroup,
 		total:    func(s store.Stats) int { return s.Groups },
+		computed: schema.Group.Attr("members"),
+		fill:     h.fillMembers,
 	}
+}
+
+// memberList answers groups.value eq "<group id>" from the membership
+// records: the members of that group, none when there is no such group.
+func (h *Handler) memberList(ctx context.Context, groupID string) ([]string, bool, error) {
+	var ids []string
+	err := h.Store.Members(ctx, groupID, func(uid string) error {
+		ids = append(ids, uid)
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, true, nil
+	}
+	return ids, true, err
 }

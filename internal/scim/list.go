@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -25,8 +24,10 @@ type query struct {
 }
 
 // resources is what listing needs of one resource type. Documents from doc
-// and scan carry the stored attributes; complete adds the computed ones
-// (groups, members) and is called only for resources that are returned.
+// and scan carry the stored attributes; complete adds the computed one
+// (groups, members) and is called only for resources that are returned,
+// unless the filter reads the computed attribute: then fill adds it to
+// every candidate before matching.
 type resources struct {
 	rt      *schema.ResourceType
 	indexed map[string]bool
@@ -38,6 +39,10 @@ type resources struct {
 	scan     func(r *http.Request, after string) (docs []map[string]any, next string, err error)
 	complete func(r *http.Request, doc map[string]any, proj schema.Projection) error
 	total    func(s store.Stats) int
+	// computed is the attribute kept outside the document, read from the
+	// membership records; fill adds it to a document.
+	computed *schema.Attribute
+	fill     func(r *http.Request, doc map[string]any) error
 }
 
 func (h *Handler) projection(r *http.Request, rt *schema.ResourceType) (schema.Projection, error) {
@@ -111,7 +116,7 @@ type searchRequest struct {
 }
 
 func (h *Handler) searchQuery(r *http.Request, rt *schema.ResourceType) (query, error) {
-	body, err := io.ReadAll(r.Body)
+	body, err := readBody(r)
 	if err != nil {
 		return query{}, err
 	}
@@ -196,18 +201,23 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request, res resources, q 
 		}
 	}
 	var err error
+	// filled: the filter reads the computed attribute, so every candidate
+	// has it already.
+	filled := f != nil && refersTo(res.rt, f.Expr(), res.computed)
 	if f == nil {
 		total, matched, err = h.listAll(r, res, q)
 	} else {
-		err = h.listFiltered(r, res, f, keep)
+		err = h.listFiltered(r, res, f, filled, keep)
 	}
 	if err != nil {
 		return err
 	}
 	page := make([]any, 0, len(matched))
 	for _, doc := range matched {
-		if err := res.complete(r, doc, q.proj); err != nil {
-			return err
+		if !filled {
+			if err := res.complete(r, doc, q.proj); err != nil {
+				return err
+			}
 		}
 		page = append(page, render(res.rt, doc, q.proj))
 	}
@@ -221,11 +231,22 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request, res resources, q 
 	return nil
 }
 
-func (h *Handler) listFiltered(r *http.Request, res resources, f *filter.Filter, keep func(map[string]any)) error {
-	match := func(doc map[string]any) {
+// listFiltered calls keep for every resource f matches. With fill, the
+// computed attribute is added to each candidate first: a group's members
+// are not in its stored document, and a filter on them must see them.
+// The index plan (members.value through GroupsOf) keeps that to the few
+// candidates an index names whenever the filter allows it.
+func (h *Handler) listFiltered(r *http.Request, res resources, f *filter.Filter, fill bool, keep func(map[string]any)) error {
+	match := func(doc map[string]any) error {
+		if fill {
+			if err := res.fill(r, doc); err != nil {
+				return err
+			}
+		}
 		if f.Match(doc) {
 			keep(doc)
 		}
+		return nil
 	}
 	lookups, planned := f.Plan(res.indexed)
 	if !planned {
@@ -244,10 +265,37 @@ func (h *Handler) listFiltered(r *http.Request, res resources, f *filter.Filter,
 			return err
 		}
 		if ok {
-			match(doc)
+			if err := match(doc); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+// refersTo reports whether e reads attribute a of rt (false for a nil a).
+// A node it does not know counts as a reference: reading the attribute for
+// nothing is slow, not reading it would be wrong.
+func refersTo(rt *schema.ResourceType, e filter.Expr, a *schema.Attribute) bool {
+	if a == nil {
+		return false
+	}
+	switch x := e.(type) {
+	case *filter.Compare:
+		return x != nil && resolvesTo(rt, x.Path, a)
+	case *filter.ValuePath:
+		return x != nil && resolvesTo(rt, x.Attr, a)
+	case *filter.Logical:
+		return x != nil && (refersTo(rt, x.Left, a) || refersTo(rt, x.Right, a))
+	case *filter.Not:
+		return x != nil && refersTo(rt, x.X, a)
+	}
+	return true
+}
+
+func resolvesTo(rt *schema.ResourceType, p schema.Path, a *schema.Attribute) bool {
+	ref, err := rt.Resolve(p)
+	return err == nil && ref.Attr == a
 }
 
 // candidates is the sorted union of the ids the lookups return, so pages
@@ -280,18 +328,19 @@ func (h *Handler) listAll(r *http.Request, res resources, q query) (int, []map[s
 		return res.total(stats), page, nil
 	}
 	seen := 0
-	err = h.scanAll(r, res, func(doc map[string]any) {
+	err = h.scanAll(r, res, func(doc map[string]any) error {
 		seen++
 		if seen >= q.startIndex && len(page) < q.count {
 			page = append(page, doc)
 		}
+		return nil
 	}, func() bool { return len(page) >= q.count })
 	return res.total(stats), page, err
 }
 
 // scanAll walks every resource in id order until done (if given) says the
 // caller has what it needs.
-func (h *Handler) scanAll(r *http.Request, res resources, fn func(map[string]any), done func() bool) error {
+func (h *Handler) scanAll(r *http.Request, res resources, fn func(map[string]any) error, done func() bool) error {
 	after := ""
 	for {
 		docs, next, err := res.scan(r, after)
@@ -299,7 +348,9 @@ func (h *Handler) scanAll(r *http.Request, res resources, fn func(map[string]any
 			return err
 		}
 		for _, d := range docs {
-			fn(d)
+			if err := fn(d); err != nil {
+				return err
+			}
 		}
 		if next == "" || (done != nil && done()) {
 			return nil

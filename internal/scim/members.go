@@ -100,6 +100,19 @@ func (d *memberDelta) Remove(f *filter.Filter, values []map[string]any) error {
 			d.remove(id)
 		}
 		return err
+	case values != nil:
+		// Both: only the listed members, and of those only the ones the
+		// filter matches.
+		ids, err := memberIDs(values)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if f.MatchElement(memberElement(id)) {
+				d.remove(id)
+			}
+		}
+		return nil
 	}
 	if ids, ok := valueEqualities(f.Expr()); ok {
 		for _, id := range ids {
@@ -126,7 +139,7 @@ func (d *memberDelta) removeMatching(f *filter.Filter) error {
 		}
 	}
 	for _, id := range current {
-		if f.MatchElement(map[string]any{"value": id, "type": "User"}) {
+		if f.MatchElement(memberElement(id)) {
 			d.remove(id)
 		}
 	}
@@ -197,4 +210,9 @@ func (d *memberDelta) change(g *store.Group) store.GroupChange {
 	}
 	slices.Sort(c.Remove)
 	return c
+}
+
+// memberElement is the members element of user id, as a filter sees it.
+func memberElement(id string) map[string]any {
+	return map[string]any{"value": id, "type": "User"}
 }

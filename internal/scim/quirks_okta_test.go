@@ -27,16 +27,16 @@ func TestQuirkB1CreateWithPlaceholderPassword(t *testing.T) {
 	}
 
 	r = e.post("/Users", map[string]any{
-		"schemas":    []string{userURN},
-		"userName":   "test.user@okta.local",
-		"name":       map[string]any{"givenName": "Test", "familyName": "User"},
-		"emails":     []any{map[string]any{"primary": true, "value": "test.user@okta.local", "type": "work"}},
+		"schemas":     []string{userURN},
+		"userName":    "test.user@okta.local",
+		"name":        map[string]any{"givenName": "Test", "familyName": "User"},
+		"emails":      []any{map[string]any{"primary": true, "value": "test.user@okta.local", "type": "work"}},
 		"displayName": "Test User",
-		"locale":     "en-US",
-		"externalId": "00ujl29u0le5T6Aj10h7",
-		"groups":     []any{},
-		"password":   "1mz050nq",
-		"active":     true,
+		"locale":      "en-US",
+		"externalId":  "00ujl29u0le5T6Aj10h7",
+		"groups":      []any{},
+		"password":    "1mz050nq",
+		"active":      true,
 	}, hdr{"Content-Type", "application/json"}, hdr{"User-Agent", "Okta SCIM Client 1.0.0"}).want(t, http.StatusCreated)
 	u := r.JSON
 	id := str(u["id"])
@@ -91,7 +91,7 @@ func TestQuirkB2CaseInsensitiveDuplicate(t *testing.T) {
 	if got := path(list(r.JSON["Resources"])[0], "userName"); got != "RunscopeX@atko.com" {
 		t.Errorf("userName = %v, want the stored case", got)
 	}
-	if got := e.get("/Users/" + id).want(t, http.StatusOK).JSON["userName"]; got != "RunscopeX@atko.com" {
+	if got := e.get("/Users/"+id).want(t, http.StatusOK).JSON["userName"]; got != "RunscopeX@atko.com" {
 		t.Errorf("GET userName = %v", got)
 	}
 	// Uniqueness is on userName only: a second user may share the email.
@@ -101,7 +101,7 @@ func TestQuirkB2CaseInsensitiveDuplicate(t *testing.T) {
 	e.patch("/Users/"+other, ops("replace", "userName", "RUNSCOPEX@atko.com")).wantError(t, http.StatusConflict, "uniqueness")
 	// A user may change the case of its own name.
 	e.patch("/Users/"+id, ops("replace", "userName", "runscopex@atko.com")).want(t, http.StatusOK)
-	if got := e.get("/Users/" + id).want(t, http.StatusOK).JSON["userName"]; got != "runscopex@atko.com" {
+	if got := e.get("/Users/"+id).want(t, http.StatusOK).JSON["userName"]; got != "runscopex@atko.com" {
 		t.Errorf("after case change userName = %v", got)
 	}
 }
@@ -114,8 +114,8 @@ func TestQuirkB3FullPut(t *testing.T) {
 		"emails", []any{map[string]any{"primary": true, "value": "test.user@okta.local", "type": "work"}})
 	gid := e.createGroup("B3", id)
 
-	before := e.get("/Users/" + id).want(t, http.StatusOK)
-	body := before.JSON
+	body := e.get("/Users/"+id).want(t, http.StatusOK).JSON
+	created := path(body, "meta", "created")
 	body["name"] = map[string]any{"givenName": "Another", "middleName": "Excited", "familyName": "User"}
 	delete(body, "title")
 	delete(body, "nickName")
@@ -139,15 +139,15 @@ func TestQuirkB3FullPut(t *testing.T) {
 	if got := e.memberIDs(gid); !slices.Equal(got, []string{id}) {
 		t.Errorf("group members = %v", got)
 	}
-	if path(u, "meta", "created") != path(before.JSON, "meta", "created") {
-		t.Errorf("meta.created changed: %v -> %v", path(before.JSON, "meta", "created"), path(u, "meta", "created"))
+	if path(u, "meta", "created") != created {
+		t.Errorf("meta.created changed: %v -> %v", created, path(u, "meta", "created"))
 	}
 	if got := path(list(u["emails"])[0], "display"); got != "test.user@okta.local" {
 		t.Errorf("emails display = %v", got)
 	}
 
 	// Custom Okta apps deactivate by PUT.
-	body = e.get("/Users/" + id).want(t, http.StatusOK).JSON
+	body = e.get("/Users/"+id).want(t, http.StatusOK).JSON
 	body["active"] = false
 	if u := e.put("/Users/"+id, body, oktaHeaders...).want(t, http.StatusOK).JSON; u["active"] != false {
 		t.Errorf("PUT active false: %v", u["active"])
@@ -189,7 +189,7 @@ func TestQuirkB5GroupPush(t *testing.T) {
 			if r.Status != http.StatusOK && r.Status != http.StatusNoContent {
 				t.Fatalf("rename: %d %s", r.Status, r.Raw)
 			}
-			grp := e.get("/Groups/" + g).want(t, http.StatusOK).JSON
+			grp := e.get("/Groups/"+g).want(t, http.StatusOK).JSON
 			if grp["displayName"] != name || !slices.Equal(valuesOf(grp["members"]), sorted(a, b)) {
 				t.Errorf("after rename to %q: %v", name, grp)
 			}
@@ -242,7 +242,7 @@ func TestQuirkB5GroupPush(t *testing.T) {
 		}
 		e.del("/Groups/"+g).want(t, http.StatusNoContent)
 		e.get("/Groups/"+g).wantError(t, http.StatusNotFound, "")
-		if u := e.get("/Users/" + b).want(t, http.StatusOK).JSON; u["groups"] != nil {
+		if u := e.get("/Users/"+b).want(t, http.StatusOK).JSON; u["groups"] != nil {
 			t.Errorf("user still lists the deleted group: %v", u["groups"])
 		}
 	})

@@ -16,17 +16,59 @@ import (
 )
 
 // decodeObject reads a JSON object body. Numbers stay json.Number so that
-// integers are not rounded through float64.
+// integers are not rounded through float64. A null anywhere in it means
+// "unassigned" (RFC 7643 §2.5) and is dropped before validation, so
+// {"$ref": null} in a member or {"middleName": null} in a name is accepted
+// as the absent value it stands for.
 func decodeObject(r *http.Request) (map[string]any, error) {
+	body, err := readBody(r)
+	if err != nil {
+		return nil, err
+	}
+	obj, err := parseObject(body)
+	if err != nil {
+		return nil, err
+	}
+	return dropNulls(obj).(map[string]any), nil
+}
+
+// dropNulls removes null object members and null array elements, at any
+// depth.
+func dropNulls(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			if e == nil {
+				delete(x, k)
+			} else {
+				x[k] = dropNulls(e)
+			}
+		}
+	case []any:
+		out := x[:0]
+		for _, e := range x {
+			if e != nil {
+				out = append(out, dropNulls(e))
+			}
+		}
+		return out
+	}
+	return v
+}
+
+// readBody reads the whole (size-limited) body. A body over the limit
+// keeps its *http.MaxBytesError (413); any other failure to read is the
+// client's (it went away or sent a broken chunked body), not a 500.
+func readBody(r *http.Request) ([]byte, error) {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
 			return nil, err
 		}
-		return nil, errorf(http.StatusBadRequest, schema.InvalidSyntax, "could not read the request body")
+		return nil, &apiError{Status: http.StatusBadRequest, Type: schema.InvalidSyntax, Detail: "could not read the request body", Err: err}
 	}
-	return parseObject(body)
+	return body, nil
 }
 
 func parseObject(body []byte) (map[string]any, error) {

@@ -202,7 +202,10 @@ func checkSane(t *testing.T, what string, r *resp) {
 	}
 }
 
-func (e *env) get(path string, hdrs ...hdr) *resp { e.t.Helper(); return e.do("GET", path, nil, hdrs...) }
+func (e *env) get(path string, hdrs ...hdr) *resp {
+	e.t.Helper()
+	return e.do("GET", path, nil, hdrs...)
+}
 func (e *env) post(path string, body any, hdrs ...hdr) *resp {
 	e.t.Helper()
 	return e.do("POST", path, body, hdrs...)
@@ -215,7 +218,10 @@ func (e *env) patch(path string, body any, hdrs ...hdr) *resp {
 	e.t.Helper()
 	return e.do("PATCH", path, body, hdrs...)
 }
-func (e *env) del(path string, hdrs ...hdr) *resp { e.t.Helper(); return e.do("DELETE", path, nil, hdrs...) }
+func (e *env) del(path string, hdrs ...hdr) *resp {
+	e.t.Helper()
+	return e.do("DELETE", path, nil, hdrs...)
+}
 
 // want fails the test now unless r has the given status.
 func (r *resp) want(t *testing.T, status int) *resp {
@@ -335,9 +341,9 @@ func total(t *testing.T, r *resp) int {
 }
 
 // JSON accessors that never panic.
-func str(v any) string          { s, _ := v.(string); return s }
-func obj(v any) map[string]any  { m, _ := v.(map[string]any); return m }
-func list(v any) []any          { l, _ := v.([]any); return l }
+func str(v any) string         { s, _ := v.(string); return s }
+func obj(v any) map[string]any { m, _ := v.(map[string]any); return m }
+func list(v any) []any         { l, _ := v.([]any); return l }
 func path(v any, keys ...string) any {
 	for _, k := range keys {
 		v = obj(v)[k]
@@ -383,7 +389,7 @@ func TestDiscovery(t *testing.T) {
 	if total(t, schemas) != len(ids) {
 		t.Errorf("/Schemas totalResults %d, %d resources", total(t, schemas), len(ids))
 	}
-	ent := e.get("/Schemas/" + entURN).want(t, http.StatusOK)
+	ent := e.get("/Schemas/"+entURN).want(t, http.StatusOK)
 	if str(ent.JSON["id"]) != entURN {
 		t.Errorf("/Schemas/%s id = %v", entURN, ent.JSON["id"])
 	}

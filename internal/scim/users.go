@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 
 	"github.com/sagebridge/sagebridge/internal/scim/patch"
@@ -93,7 +92,7 @@ func (h *Handler) patchUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	body, err := io.ReadAll(r.Body)
+	body, err := readBody(r)
 	if err != nil {
 		return err
 	}
@@ -203,6 +202,11 @@ func (h *Handler) completeUser(r *http.Request, doc map[string]any, proj schema.
 	if !proj.Includes(h.Users, schema.User, schema.User.Attr("groups")) {
 		return nil
 	}
+	return h.fillGroups(r, doc)
+}
+
+// fillGroups sets doc's groups attribute from the membership records.
+func (h *Handler) fillGroups(r *http.Request, doc map[string]any) error {
 	id, _ := doc["id"].(string)
 	groups, err := h.groupsOf(r, id)
 	if err != nil {

@@ -30,6 +30,9 @@ var (
 	preloadDir  string
 	lookupStore preload // 100,000 users
 	memberStore preload // one group of 50,000 members
+	// freshUsers numbers the users BenchmarkAddMember adds, so that names
+	// stay unique across its runs.
+	freshUsers atomic.Int64
 )
 
 func TestMain(m *testing.M) {
@@ -189,9 +192,10 @@ func BenchmarkAddMember(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			// Users to add, made outside the timed part.
+			first := int(freshUsers.Add(int64(b.N))) - b.N
 			fresh := make([]store.User, b.N)
 			for i := range fresh {
-				fresh[i] = benchUser(1_000_000 + i)
+				fresh[i] = benchUser(1_000_000 + first + i)
 			}
 			fresh, err := bulkCreateUsers(s, fresh)
 			if err != nil {

@@ -12,7 +12,16 @@
 // strings.ToLower, which is Unicode lower-casing rather than full case
 // folding: "STRASSE" and "straße" are different names.
 //
-// A limit <= 0 given to a scan or to DueItems means DefaultLimit.
+// Updates are optimistic: the update fn runs outside the write transaction
+// and the write commits only if the stored record is still, byte for byte,
+// the one fn was given (a stricter test than an equal Version).
+//
+// Choices the store.Store contract leaves open: Data is kept compacted
+// (json.Compact), an empty Data becomes {}; a limit <= 0 given to a scan or
+// to DueItems means DefaultLimit and a limit above MaxLimit is cut to it;
+// GroupsOf of an unknown user and Members of an unknown group return
+// store.ErrNotFound, IsMember of unknown ids returns false; Close after
+// Close returns store.ErrClosed.
 package boltstore
 
 import (

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -350,5 +351,38 @@ func TestInvalidInput(t *testing.T) {
 	}
 	if st, err := s.Stats(ctx); err != nil || st != (store.Stats{}) {
 		t.Fatalf("Stats after refused writes = %+v, %v", st, err)
+	}
+}
+
+// TestMembersPagesThroughLargeGroups crosses the chunk boundary of Members
+// and checks that no id is lost or repeated between read transactions.
+func TestMembersPagesThroughLargeGroups(t *testing.T) {
+	s := newTestStore(t)
+	users := make([]store.User, 2*membersChunk+500)
+	for i := range users {
+		users[i] = store.User{ID: uuid(), UserName: fmt.Sprintf("u%d", i)}
+	}
+	users, err := bulkCreateUsers(s, users)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]string, len(users))
+	for i, u := range users {
+		ids[i] = u.ID
+	}
+	g, err := bulkCreateGroup(s, store.Group{ID: "g", DisplayName: "big"}, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	err = s.Members(t.Context(), g.ID, func(id string) error {
+		got = append(got, id)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("Members: %v", err)
+	}
+	if want := sortedSet(ids); !slices.Equal(got, want) {
+		t.Fatalf("Members returned %d ids, want the %d members in id order", len(got), len(want))
 	}
 }

@@ -72,6 +72,7 @@ func sortedSet(ids []string) []string {
 	return slices.Compact(ids)
 }
 
+// GetGroup returns the group with that id, or store.ErrNotFound.
 func (s *Store) GetGroup(ctx context.Context, id string) (store.Group, error) {
 	var g store.Group
 	err := s.view(ctx, func(tx *bolt.Tx) error {

@@ -67,7 +67,8 @@ func putQueueItem(tx *bolt.Tx, due uint64, it store.QueueItem) error {
 // enqueue queues key at due in w. A key already queued keeps the earlier
 // of its due and this one, so a burst of changes cannot push a pending sync
 // back; it gets a new gen, so a worker busy with the old gen cannot
-// complete the new request away; and its attempts start over.
+// complete the new request away; and its attempts and last error start
+// over, since they described the request this one replaces.
 func enqueue(w *wtx, key string, due time.Time) error {
 	keys := bucketQueueKeys.in(w.Tx)
 	gen, err := keys.NextSequence()

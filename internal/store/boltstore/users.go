@@ -90,6 +90,7 @@ func sameUser(a, b store.User) bool {
 		bytes.Equal(a.Data, b.Data)
 }
 
+// GetUser returns the user with that id, or store.ErrNotFound.
 func (s *Store) GetUser(ctx context.Context, id string) (store.User, error) {
 	var u store.User
 	err := s.view(ctx, func(tx *bolt.Tx) error {

@@ -1,0 +1,77 @@
+package archtest
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const mod = "github.com/sagebridge/sagebridge/"
+
+// allowed lists, per package, the non-standard-library imports it may have.
+// A package missing here may import anything in the module except what
+// forbiddenEverywhere says.
+var allowed = map[string][]string{
+	"internal/store":           {},
+	"internal/store/boltstore": {"internal/store", "go.etcd.io/bbolt", "go.etcd.io/bbolt/"},
+	"internal/store/storetest": {"internal/store"},
+	"internal/scim/schema":     {},
+	"internal/scim/filter":     {"internal/scim/schema"},
+	"internal/scim/patch":      {"internal/scim/schema", "internal/scim/filter"},
+	"internal/config":          {"gopkg.in/yaml.v3", "internal/scim/schema"},
+	"internal/metrics":         {"internal/store", "github.com/prometheus/"},
+	"internal/scim":            {"internal/store", "internal/scim/", "internal/metrics"},
+	"internal/control":         {"internal/store", "internal/scim"},
+	"internal/server":          {"github.com/prometheus/"},
+	"internal/archtest":        {},
+}
+
+func TestImportsPointOneWay(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}} {{join .Imports \" \"}}", mod+"...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	seen := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		pkg := strings.TrimPrefix(fields[0], mod)
+		seen[pkg] = true
+		for _, imp := range fields[1:] {
+			if isStdlib(imp) {
+				continue
+			}
+			rel := strings.TrimPrefix(imp, mod)
+			if strings.HasPrefix(rel, "cmd/") {
+				t.Errorf("%s imports %s: nothing imports a command", pkg, rel)
+			}
+			if rel == "internal/awsemu" && !strings.HasPrefix(pkg, "cmd/") {
+				t.Errorf("%s imports the AWS emulator: only tests and dev mode may", pkg)
+			}
+			rules, ok := allowed[pkg]
+			if ok && !permitted(rel, rules) {
+				t.Errorf("%s may not import %s (allowed: %v)", pkg, imp, rules)
+			}
+		}
+	}
+	for pkg := range allowed {
+		if !seen[pkg] {
+			t.Errorf("rule for %s, which no longer exists", pkg)
+		}
+	}
+}
+
+func permitted(imp string, rules []string) bool {
+	for _, r := range rules {
+		if imp == r || (strings.HasSuffix(r, "/") && strings.HasPrefix(imp, r)) {
+			return true
+		}
+	}
+	return false
+}
+
+// isStdlib uses the rule the go command itself uses: standard library
+// import paths have no dot in their first element.
+func isStdlib(path string) bool {
+	first, _, _ := strings.Cut(path, "/")
+	return !strings.Contains(first, ".")
+}
