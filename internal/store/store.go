@@ -151,6 +151,10 @@ type Store interface {
 	LookupUsers(ctx context.Context, l Lookup) ([]string, error)
 	// ScanUsers returns up to limit users with ids after the given one.
 	ScanUsers(ctx context.Context, after string, limit int) (Page[User], error)
+	// UserIDs returns up to limit user ids in id order after skipping
+	// offset of them. Skipping reads keys only, so a deep page of an
+	// unfiltered listing does not decode the records before it.
+	UserIDs(ctx context.Context, offset, limit int) ([]string, error)
 
 	// CreateGroup stores g and its initial members (which must exist).
 	CreateGroup(ctx context.Context, g Group, members []string) (Group, error)
@@ -163,6 +167,7 @@ type Store interface {
 	DeleteGroup(ctx context.Context, id string, ifVersion uint64) error
 	LookupGroups(ctx context.Context, l Lookup) ([]string, error)
 	ScanGroups(ctx context.Context, after string, limit int) (Page[Group], error)
+	GroupIDs(ctx context.Context, offset, limit int) ([]string, error)
 
 	// Members calls fn for every member id of the group, in id order.
 	Members(ctx context.Context, groupID string, fn func(userID string) error) error

@@ -213,7 +213,7 @@ func (p *parser) parseAttrExp() (Expr, error) {
 // parseValuePath parses "[" valFilter "]" after attr, and Entra's
 // "].sub op value" continuation.
 func (p *parser) parseValuePath(attr schema.Path, attrTok token) (Expr, error) {
-	vp, err := p.parseBrackets(attr, attrTok)
+	vp, peak, err := p.parseBrackets(attr, attrTok)
 	if err != nil {
 		return nil, err
 	}
@@ -232,51 +232,47 @@ func (p *parser) parseValuePath(attr schema.Path, attrTok token) (Expr, error) {
 	// Printed canonically, an "or" filter inside the brackets gains a pair
 	// of parentheses ("a[(x or y) and sub eq v]"); refuse the input if that
 	// would push it past the depth limit, so the printed form re-parses.
-	if l, ok := vp.Filter.(*Logical); ok && l.Op == "or" && vp.peak+1 > maxDepth {
+	if l, ok := vp.Filter.(*Logical); ok && l.Op == "or" && peak+1 > maxDepth {
 		return nil, errAt(subTok.pos, "nested more than %d levels deep", maxDepth)
 	}
 	vp.Filter = &Logical{Op: "and", Left: vp.Filter, Right: cmp}
-	return &vp.ValuePath, nil
+	return vp, nil
 }
 
-type parsedVP struct {
-	ValuePath
-	peak int // deepest nesting inside the brackets
-}
-
-// parseBrackets parses "[" valFilter "]"; the current token is "[".
-func (p *parser) parseBrackets(attr schema.Path, attrTok token) (*parsedVP, error) {
+// parseBrackets parses "[" valFilter "]"; the current token is "[". peak is
+// the deepest nesting reached inside the brackets.
+func (p *parser) parseBrackets(attr schema.Path, attrTok token) (vp *ValuePath, peak int, err error) {
 	open := p.tok.pos
 	if p.inVP {
-		return nil, errAt(open, "value paths cannot be nested")
+		return nil, 0, errAt(open, "value paths cannot be nested")
 	}
 	if attr.Sub != "" {
-		return nil, errAt(attrTok.pos, "a value filter applies to an attribute, not to the sub-attribute %s", attrTok.describe())
+		return nil, 0, errAt(attrTok.pos, "a value filter applies to an attribute, not to the sub-attribute %s", attrTok.describe())
 	}
 	if err := p.enter(open); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	outerPeak := p.peak
 	p.peak = p.depth
 	p.inVP = true
 	if err := p.advance(); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if p.tok.kind == tokRBrack {
-		return nil, errAt(p.tok.pos, "empty value filter")
+		return nil, 0, errAt(p.tok.pos, "empty value filter")
 	}
 	inner, err := p.parseOr()
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if p.tok.kind != tokRBrack {
-		return nil, errAt(p.tok.pos, `expected "]" to close "[" at offset %d, found %s`, open, p.tok.describe())
+		return nil, 0, errAt(p.tok.pos, `expected "]" to close "[" at offset %d, found %s`, open, p.tok.describe())
 	}
-	vp := &parsedVP{ValuePath: ValuePath{Attr: attr, Filter: inner}, peak: p.peak}
+	peak = p.peak
 	p.inVP = false
-	p.peak = max(outerPeak, p.peak)
+	p.peak = max(outerPeak, peak)
 	p.leave()
-	return vp, p.advance()
+	return &ValuePath{Attr: attr, Filter: inner}, peak, p.advance()
 }
 
 // subFollows reports whether ".sub" follows "]" directly.

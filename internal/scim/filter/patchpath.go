@@ -42,7 +42,7 @@ func (p *parser) parsePatchPath() (PatchPath, error) {
 	}
 	pp.Attr = attr
 	if p.tok.kind == tokLBrack {
-		vp, err := p.parseBrackets(attr, attrTok)
+		vp, _, err := p.parseBrackets(attr, attrTok)
 		if err != nil {
 			return pp, err
 		}

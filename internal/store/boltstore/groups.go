@@ -298,6 +298,10 @@ func (s *Store) DeleteGroup(ctx context.Context, id string, ifVersion uint64) er
 }
 
 // ScanGroups pages through groups like ScanUsers.
+func (s *Store) GroupIDs(ctx context.Context, offset, limit int) ([]string, error) {
+	return s.idsAt(ctx, bucketGroups, offset, limit)
+}
+
 func (s *Store) ScanGroups(ctx context.Context, after string, limit int) (store.Page[store.Group], error) {
 	var p store.Page[store.Group]
 	err := s.view(ctx, func(tx *bolt.Tx) error {

@@ -222,6 +222,34 @@ func (s *Store) ScanUsers(ctx context.Context, after string, limit int) (store.P
 	return p, nil
 }
 
+func (s *Store) UserIDs(ctx context.Context, offset, limit int) ([]string, error) {
+	return s.idsAt(ctx, bucketUsers, offset, limit)
+}
+
+// idsAt walks keys only: skipping a record costs a cursor step, not a decode.
+func (s *Store) idsAt(ctx context.Context, bkt bucket, offset, limit int) ([]string, error) {
+	if limit <= 0 {
+		limit = DefaultLimit
+	}
+	limit = min(limit, MaxLimit)
+	var ids []string
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		c := bkt.in(tx).Cursor()
+		k, _ := c.First()
+		for i := 0; k != nil && i < offset; i++ {
+			k, _ = c.Next()
+		}
+		for ; k != nil && len(ids) < limit; k, _ = c.Next() {
+			ids = append(ids, string(k))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ids at offset %d: %w", offset, err)
+	}
+	return ids, nil
+}
+
 func scanPage[T any](b *bolt.Bucket, after string, limit int, decode func(id string, raw []byte) (T, error)) (store.Page[T], error) {
 	if limit <= 0 {
 		limit = DefaultLimit

@@ -131,6 +131,18 @@ func testScans(t *testing.T, s store.Store) {
 	if pages != 3 {
 		t.Fatalf("groups with limit 3 took %d pages, want 3", pages)
 	}
+
+	for _, tt := range []struct{ offset, limit, from, to int }{
+		{0, 5, 0, 5}, {5, 5, 5, 10}, {18, 5, 18, 20}, {20, 5, 20, 20}, {100, 5, 20, 20},
+	} {
+		ids, err := s.UserIDs(ctx, tt.offset, tt.limit)
+		if err != nil || !slices.Equal(ids, userIDs[tt.from:tt.to]) {
+			t.Fatalf("UserIDs(%d, %d) = %v, %v; want %v", tt.offset, tt.limit, ids, err, userIDs[tt.from:tt.to])
+		}
+	}
+	if ids, err := s.GroupIDs(ctx, 2, 3); err != nil || !slices.Equal(ids, groupIDs[2:5]) {
+		t.Fatalf("GroupIDs(2, 3) = %v, %v; want %v", ids, err, groupIDs[2:5])
+	}
 }
 
 // collect pages through a scan by Next and returns the ids in the order
