@@ -13,4 +13,5 @@ USER nonroot:nonroot
 VOLUME ["/data"]
 EXPOSE 8080 9090
 ENTRYPOINT ["/usr/local/bin/bridge"]
-CMD ["serve", "--config", "/etc/sagebridge/bridge.example.yaml", "--data", "/data"]
+# Inside a container the listeners must leave loopback; put TLS in front.
+CMD ["serve", "--config", "/etc/sagebridge/bridge.example.yaml", "--data", "/data", "--listen", "0.0.0.0:8080", "--admin-listen", "0.0.0.0:9090"]

@@ -210,7 +210,7 @@ func TestSIGKILLLosesNoAcknowledgedCreate(t *testing.T) {
 	acked := make(chan int, 1)
 	result := make(chan map[string]string, 1)
 	go func() { result <- burst(d, 16, "kill", stop, acked) }()
-	waitAcked(t, acked, 300)
+	waitAcked(t, acked, 1000)
 	d.stop(t, syscall.SIGKILL)
 	close(stop)
 	created := <-result

@@ -67,6 +67,9 @@ prints a generated SCIM token; --config runs from a configuration file.`,
 
 func (o serveOptions) load() (*config.Config, error) {
 	cfg := config.Default()
+	if o.dev {
+		cfg.Log.Format = "text" // a terminal reads dev mode's log
+	}
 	if o.config != "" {
 		var err error
 		if cfg, err = config.Load(o.config); err != nil {

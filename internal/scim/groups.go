@@ -193,6 +193,11 @@ func groupRecord(rt *schema.ResourceType, id string, doc map[string]any) (store.
 	if err := rt.CheckRequired(doc); err != nil {
 		return store.Group{}, err
 	}
+	for _, name := range []string{"displayName", "externalId"} {
+		if err := checkIndexed(name, stringAttr(doc, name)); err != nil {
+			return store.Group{}, err
+		}
+	}
 	data, err := json.Marshal(doc)
 	if err != nil {
 		return store.Group{}, fmt.Errorf("encode group %s: %w", id, err)

@@ -45,7 +45,10 @@ const (
 	DefaultMaxInFlight  = 512
 	defaultCount        = 100
 	maxCount            = 1000
-	maxOperations       = 1000
+	// maxIndexedBytes bounds the attributes the store indexes (userName,
+	// externalId, emails, displayName): index keys have a size limit of
+	// their own, and no IdP sends values anywhere near this long.
+	maxIndexedBytes = 2048
 )
 
 // Mount registers the SCIM routes on mux.

@@ -102,6 +102,9 @@ func (h *Handler) groupResources() resources {
 					return nil, false, nil
 				}
 				ids, err := h.Store.GroupsOf(ctx, l.Value)
+				if errors.Is(err, store.ErrNotFound) {
+					return nil, true, nil // no such user: in no group
+				}
 				return ids, true, err
 			}
 			idx, ok := groupIndexes[attr]

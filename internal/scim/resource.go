@@ -200,3 +200,11 @@ func stringAttr(doc map[string]any, name string) string {
 	s, _ := doc[name].(string)
 	return s
 }
+
+// checkIndexed refuses a value too long for the store's indexes.
+func checkIndexed(name, value string) error {
+	if len(value) > maxIndexedBytes {
+		return schema.Errorf(schema.InvalidValue, name, "is %d bytes long: at most %d are allowed", len(value), maxIndexedBytes)
+	}
+	return nil
+}

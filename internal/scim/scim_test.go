@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -192,6 +193,7 @@ func checkSane(t *testing.T, what string, r *resp) {
 		t.Errorf("%s: error body schemas %v, want [%s]", what, r.JSON["schemas"], errorURN)
 	}
 	detail := str(r.JSON["detail"])
+	fmt.Fprintln(os.Stderr, "DETAIL", r.Status, str(r.JSON["scimType"]), detail)
 	if detail == "" {
 		t.Errorf("%s: error without detail: %s", what, r.Raw)
 	}

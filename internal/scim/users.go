@@ -177,6 +177,17 @@ func userRecord(rt *schema.ResourceType, id string, doc map[string]any) (store.U
 			}
 		}
 	}
+	if err := checkIndexed("userName", u.UserName); err != nil {
+		return store.User{}, err
+	}
+	if err := checkIndexed("externalId", u.ExternalID); err != nil {
+		return store.User{}, err
+	}
+	for _, e := range u.Emails {
+		if err := checkIndexed("emails.value", e); err != nil {
+			return store.User{}, err
+		}
+	}
 	data, err := json.Marshal(doc)
 	if err != nil {
 		return store.User{}, fmt.Errorf("encode user %s: %w", id, err)
@@ -220,6 +231,9 @@ func (h *Handler) fillGroups(r *http.Request, doc map[string]any) error {
 
 func (h *Handler) groupsOf(r *http.Request, userID string) ([]any, error) {
 	ids, err := h.Store.GroupsOf(r.Context(), userID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil // deleted since it was read: shown as it was
+	}
 	if err != nil {
 		return nil, fmt.Errorf("groups of user %s: %w", userID, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sagebridge/sagebridge/internal/scim/schema"
 )
@@ -205,7 +206,7 @@ func (n *cmpNode) equal(v any) bool {
 		if n.caseExact {
 			return s == n.str
 		}
-		return strings.EqualFold(s, n.str)
+		return lowerEqual(s, n.lower)
 	case kBool:
 		b, ok := v.(bool)
 		return ok && b == n.b
@@ -214,6 +215,36 @@ func (n *cmpNode) equal(v any) bool {
 		return ok && c == 0
 	}
 	return false
+}
+
+// lowerEqual reports whether strings.ToLower(s) == lower without
+// allocating for ASCII s. Case-insensitive comparison is ToLower, not
+// strings.EqualFold, because that is how the store folds its indexes
+// (boltstore's fold): with EqualFold, "ſ" would match "s" here while the
+// userName index never finds it, and Plan would miss documents.
+func lowerEqual(s, lower string) bool {
+	if len(s) != len(lower) {
+		// ToLower can change the byte length only of non-ASCII text.
+		for i := 0; i < len(s); i++ {
+			if s[i] >= utf8.RuneSelf {
+				return strings.ToLower(s) == lower
+			}
+		}
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return strings.ToLower(s) == lower
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // test applies co, sw, ew, gt, ge, lt and le.

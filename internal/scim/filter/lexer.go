@@ -19,9 +19,9 @@ const (
 type tokKind int
 
 const (
-	tokEOF tokKind = iota
-	tokWord        // attribute path, operator, keyword, number or unquoted value
-	tokString      // JSON string literal; text is the decoded value
+	tokEOF    tokKind = iota
+	tokWord           // attribute path, operator, keyword, number or unquoted value
+	tokString         // JSON string literal; text is the decoded value
 	tokLParen
 	tokRParen
 	tokLBrack

@@ -24,10 +24,10 @@ func path(s string) schema.Path {
 }
 
 func cmpx(p string, op Op, v any) *Compare { return &Compare{Path: path(p), Op: op, Value: v} }
-func and(l, r Expr) *Logical              { return &Logical{Op: "and", Left: l, Right: r} }
-func or(l, r Expr) *Logical               { return &Logical{Op: "or", Left: l, Right: r} }
-func not(x Expr) *Not                     { return &Not{X: x} }
-func vp(p string, f Expr) *ValuePath      { return &ValuePath{Attr: path(p), Filter: f} }
+func and(l, r Expr) *Logical               { return &Logical{Op: "and", Left: l, Right: r} }
+func or(l, r Expr) *Logical                { return &Logical{Op: "or", Left: l, Right: r} }
+func not(x Expr) *Not                      { return &Not{X: x} }
+func vp(p string, f Expr) *ValuePath       { return &ValuePath{Attr: path(p), Filter: f} }
 
 var parseCases = []struct {
 	name string

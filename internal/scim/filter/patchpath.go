@@ -61,3 +61,16 @@ func (p *parser) parsePatchPath() (PatchPath, error) {
 	}
 	return pp, nil
 }
+
+// String prints the path canonically; ParsePatchPath of the result gives
+// an equal PatchPath.
+func (p PatchPath) String() string {
+	s := p.Attr.String()
+	if p.Filter != nil {
+		s += "[" + exprString(p.Filter) + "]"
+		if p.Sub != "" {
+			s += "." + p.Sub
+		}
+	}
+	return s
+}

@@ -64,7 +64,7 @@ func (e *engine) updateMatching(op string, t target, v any) error {
 	if sub != nil {
 		nv, err = schema.NormalizeValue(sub, v, t.path)
 	} else {
-		nv, err = normalizeElement(a, v, t.path)
+		nv, err = schema.NormalizeElement(a, v, t.path)
 	}
 	if err != nil {
 		return err

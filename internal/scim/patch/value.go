@@ -22,7 +22,7 @@ func elements(a *schema.Attribute, v any, field string) ([]any, error) {
 		if r == nil {
 			continue
 		}
-		nv, err := normalizeElement(a, r, field)
+		nv, err := schema.NormalizeElement(a, r, field)
 		if err != nil {
 			return nil, err
 		}
@@ -31,35 +31,6 @@ func elements(a *schema.Attribute, v any, field string) ([]any, error) {
 		}
 	}
 	return out, nil
-}
-
-// normalizeElement is schema.NormalizeElement after dropping null
-// sub-attributes, which it rejects ("expected a string") although null means
-// unassigned (RFC 7643 §2.5) and Entra sends {"$ref": null, "value": id}
-// (quirk A6).
-func normalizeElement(a *schema.Attribute, v any, field string) (any, error) {
-	if m, ok := v.(map[string]any); ok && a.Type == schema.Complex {
-		v = withoutNulls(m)
-	}
-	return schema.NormalizeElement(a, v, field)
-}
-
-// withoutNulls returns m without its null values, copying only when there
-// are some.
-func withoutNulls(m map[string]any) map[string]any {
-	for _, sv := range m {
-		if sv != nil {
-			continue
-		}
-		out := make(map[string]any, len(m))
-		for k, sv := range m {
-			if sv != nil {
-				out[k] = sv
-			}
-		}
-		return out
-	}
-	return m
 }
 
 // complexObject returns the object given for a single-valued complex

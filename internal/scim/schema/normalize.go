@@ -150,6 +150,9 @@ func NormalizeValue(a *Attribute, v any, field string) (any, error) {
 
 // NormalizeElement checks one element of a multi-valued attribute.
 func NormalizeElement(a *Attribute, v any, field string) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
 	return normalizeSingle(a, v, field)
 }
 
@@ -166,7 +169,7 @@ func normalizeSingle(a *Attribute, v any, field string) (any, error) {
 			if sub == nil {
 				return nil, Errorf(InvalidValue, field+"."+k, "unknown sub-attribute of %s", a.Name)
 			}
-			if skipOnInput(sub) {
+			if skipOnInput(sub) || sv == nil {
 				continue
 			}
 			nv, err := normalizeSingle(sub, sv, field+"."+sub.Name)
