@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/sagebridge/sagebridge/internal/scim"
 	"github.com/sagebridge/sagebridge/internal/store"
 )
@@ -157,6 +159,9 @@ func TestErrors(t *testing.T) {
 			e.do(tc.method, tc.path, tc.body).wantError(t, tc.status, tc.scimType)
 		})
 	}
+	if got := testutil.ToFloat64(e.m.SCIMRejected.WithLabelValues("too_large")); got != 5 {
+		t.Errorf("rejected{too_large} = %v, want 5", got)
+	}
 	// Nothing above changed the resources.
 	u := e.get("/Users/"+uid).want(t, http.StatusOK).JSON
 	if u["userName"] != "err@corp.example" || u["active"] != true || u["title"] != nil {
@@ -210,4 +215,15 @@ func TestOverload(t *testing.T) {
 	if ids := listIDs(t, e.get("/Users"+query("filter", `userName eq "second"`))); len(ids) != 0 {
 		t.Errorf("a shed request created a user: %v", ids)
 	}
+}
+
+// TestZeroHandler: a Handler with only its required fields works; in
+// particular a nil Logger must not turn the first rejected request into a
+// panic.
+func TestZeroHandler(t *testing.T) {
+	e := newEnv(t, withHandler(func(h *scim.Handler) { h.Logger, h.Metrics = nil, nil }))
+	e.get("/Users", hdr{"Authorization", ""}).wantError(t, http.StatusUnauthorized, "")
+	e.get("/Users/nope").wantError(t, http.StatusNotFound, "")
+	id := e.createUser("zero@corp.example")
+	e.get("/Users/"+id).want(t, http.StatusOK)
 }

@@ -373,6 +373,13 @@ func TestQuirkA9CreatePayloads(t *testing.T) {
 	// Group names are unique, so that Entra can match groups by name.
 	e.post("/Groups", map[string]any{"schemas": []string{groupURN}, "displayName": "data scientists"}).
 		wantError(t, http.StatusConflict, "uniqueness")
+	other := e.createGroup("Analysts")
+	e.patch("/Groups/"+other, ops("replace", "displayName", "DATA SCIENTISTS")).wantError(t, http.StatusConflict, "uniqueness")
+	e.put("/Groups/"+other, map[string]any{"displayName": "Data scientists"}).wantError(t, http.StatusConflict, "uniqueness")
+	// Projections list only the extensions they return.
+	if r := e.get("/Users/" + id + "?attributes=userName"); !slices.Equal(strs(r.JSON["schemas"]), []string{userURN}) {
+		t.Errorf("attributes=userName: schemas %v", r.JSON["schemas"])
+	}
 }
 
 func TestQuirkA10ContentTypes(t *testing.T) {

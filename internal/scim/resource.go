@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -96,11 +97,39 @@ func jsonErrorText(err error) string {
 	case errors.As(err, &syn):
 		return fmt.Sprintf("%s at offset %d", syn.Error(), syn.Offset)
 	case errors.As(err, &typ):
-		return fmt.Sprintf("expected an object, found %s", typ.Value)
+		if typ.Field != "" {
+			return fmt.Sprintf("%s: expected %s, found %s", typ.Field, jsonKind(typ.Type), typ.Value)
+		}
+		return fmt.Sprintf("expected %s, found %s", jsonKind(typ.Type), typ.Value)
 	case errors.Is(err, io.EOF):
 		return "empty body"
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "the JSON ends before it is complete"
 	}
 	return "malformed JSON"
+}
+
+// jsonKind names a Go type the way a JSON client thinks of it.
+func jsonKind(t reflect.Type) string {
+	if t == nil {
+		return "a value"
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Pointer:
+		return jsonKind(t.Elem())
+	}
+	return "an object"
 }
 
 func etag(version uint64) string { return `W/"` + strconv.FormatUint(version, 10) + `"` }
@@ -178,12 +207,13 @@ func decodeData(data json.RawMessage) (map[string]any, error) {
 	return doc, nil
 }
 
-// render adds "schemas" and applies the projection.
+// render applies the projection and adds "schemas": the core schema and
+// the extensions the returned document holds attributes of.
 func render(rt *schema.ResourceType, doc map[string]any, proj schema.Projection) map[string]any {
 	out := proj.Apply(rt, doc)
 	schemas := []string{rt.Schema.ID}
 	for _, e := range rt.Extensions {
-		if _, ok := doc[e.Schema.ID]; ok {
+		if _, ok := out[e.Schema.ID]; ok {
 			schemas = append(schemas, e.Schema.ID)
 		}
 	}

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -116,7 +115,9 @@ type hdr struct{ Key, Value string }
 // is) or anything else (sent as JSON). Every request carries the test token
 // and, with a body, Content-Type application/scim+json unless hdrs say
 // otherwise. Every response is checked for what no response may ever be:
-// a 500, a non-SCIM content type, or an error detail leaking Go internals.
+// a 5xx, a non-SCIM content type, or an error detail leaking Go internals.
+// do never stops the test, so it may run on any goroutine; a request that
+// could not be made has Status 0, which every status check rejects.
 func (e *env) do(method, path string, body any, hdrs ...hdr) *resp {
 	e.t.Helper()
 	var rd io.Reader
@@ -129,13 +130,15 @@ func (e *env) do(method, path string, body any, hdrs ...hdr) *resp {
 	default:
 		buf, err := json.Marshal(b)
 		if err != nil {
-			e.t.Fatalf("encode request body: %v", err)
+			e.t.Errorf("encode request body: %v", err)
+			return &resp{}
 		}
 		rd = bytes.NewReader(buf)
 	}
 	req, err := http.NewRequest(method, e.srv.URL+scim.Prefix+path, rd)
 	if err != nil {
-		e.t.Fatalf("new request: %v", err)
+		e.t.Errorf("new request: %v", err)
+		return &resp{}
 	}
 	req.Header.Set("Authorization", "Bearer "+e.token)
 	if rd != nil {
@@ -150,17 +153,19 @@ func (e *env) do(method, path string, body any, hdrs ...hdr) *resp {
 	}
 	res, err := e.srv.Client().Do(req)
 	if err != nil {
-		e.t.Fatalf("%s %s: %v", method, path, err)
+		e.t.Errorf("%s %s: %v", method, path, err)
+		return &resp{}
 	}
 	defer res.Body.Close()
 	raw, err := io.ReadAll(res.Body)
 	if err != nil {
-		e.t.Fatalf("%s %s: read body: %v", method, path, err)
+		e.t.Errorf("%s %s: read body: %v", method, path, err)
+		return &resp{}
 	}
 	r := &resp{Status: res.StatusCode, Header: res.Header, Raw: raw}
 	if len(bytes.TrimSpace(raw)) > 0 {
 		if err := json.Unmarshal(raw, &r.JSON); err != nil {
-			e.t.Fatalf("%s %s: %d: body is not a JSON object: %v\n%s", method, path, res.StatusCode, err, raw)
+			e.t.Errorf("%s %s: %d: body is not a JSON object: %v\n%s", method, path, res.StatusCode, err, raw)
 		}
 		if ct := res.Header.Get("Content-Type"); ct != "application/scim+json" {
 			e.t.Errorf("%s %s: Content-Type %q, want application/scim+json", method, path, ct)
@@ -180,7 +185,7 @@ var goInternals = []string{
 
 func checkSane(t *testing.T, what string, r *resp) {
 	t.Helper()
-	if r.Status >= 500 && r.Status != http.StatusServiceUnavailable {
+	if r.Status >= 500 {
 		t.Errorf("%s: status %d: %s", what, r.Status, r.Raw)
 	}
 	if r.Status < 400 || r.Status == http.StatusNotModified {
@@ -193,7 +198,6 @@ func checkSane(t *testing.T, what string, r *resp) {
 		t.Errorf("%s: error body schemas %v, want [%s]", what, r.JSON["schemas"], errorURN)
 	}
 	detail := str(r.JSON["detail"])
-	fmt.Fprintln(os.Stderr, "DETAIL", r.Status, str(r.JSON["scimType"]), detail)
 	if detail == "" {
 		t.Errorf("%s: error without detail: %s", what, r.Raw)
 	}
@@ -358,119 +362,4 @@ func strs(v any) []string {
 		out = append(out, str(x))
 	}
 	return out
-}
-
-func TestDiscovery(t *testing.T) {
-	e := newEnv(t)
-
-	spc := e.get("/ServiceProviderConfig").want(t, http.StatusOK).JSON
-	for feature, want := range map[string]bool{
-		"patch": true, "filter": true, "etag": true, "sort": false, "bulk": false, "changePassword": false,
-	} {
-		if got := path(spc, feature, "supported"); got != want {
-			t.Errorf("ServiceProviderConfig %s.supported = %v, want %v", feature, got, want)
-		}
-	}
-	if len(list(spc["authenticationSchemes"])) == 0 {
-		t.Error("ServiceProviderConfig has no authenticationSchemes")
-	}
-
-	schemas := e.get("/Schemas").want(t, http.StatusOK)
-	var ids []string
-	for _, s := range list(schemas.JSON["Resources"]) {
-		ids = append(ids, str(obj(s)["id"]))
-		if len(list(obj(s)["attributes"])) == 0 {
-			t.Errorf("schema %v has no attributes", obj(s)["id"])
-		}
-	}
-	for _, want := range []string{userURN, groupURN, entURN} {
-		if !slices.Contains(ids, want) {
-			t.Errorf("/Schemas lacks %s: %v", want, ids)
-		}
-	}
-	if total(t, schemas) != len(ids) {
-		t.Errorf("/Schemas totalResults %d, %d resources", total(t, schemas), len(ids))
-	}
-	ent := e.get("/Schemas/"+entURN).want(t, http.StatusOK)
-	if str(ent.JSON["id"]) != entURN {
-		t.Errorf("/Schemas/%s id = %v", entURN, ent.JSON["id"])
-	}
-	e.get("/Schemas/urn:nope").wantError(t, http.StatusNotFound, "")
-
-	rts := e.get("/ResourceTypes").want(t, http.StatusOK)
-	byName := map[string]map[string]any{}
-	for _, rt := range list(rts.JSON["Resources"]) {
-		byName[str(obj(rt)["name"])] = obj(rt)
-	}
-	if u := byName["User"]; str(u["endpoint"]) != "/Users" || str(u["schema"]) != userURN ||
-		str(path(list(u["schemaExtensions"])[0], "schema")) != entURN {
-		t.Errorf("ResourceType User = %v", u)
-	}
-	if g := byName["Group"]; str(g["endpoint"]) != "/Groups" || str(g["schema"]) != groupURN {
-		t.Errorf("ResourceType Group = %v", g)
-	}
-	if r := e.get("/ResourceTypes/Group").want(t, http.StatusOK); str(r.JSON["endpoint"]) != "/Groups" {
-		t.Errorf("/ResourceTypes/Group = %s", r.Raw)
-	}
-	e.get("/ResourceTypes/Nope").wantError(t, http.StatusNotFound, "")
-}
-
-func TestAuth(t *testing.T) {
-	e := newEnv(t)
-	ctx := context.Background()
-	if err := e.db.CreateToken(ctx, store.Token{Name: "revoked", Hash: scim.HashToken("old-token")}); err != nil {
-		t.Fatal(err)
-	}
-	e.get("/Users", hdr{"Authorization", "Bearer old-token"}).want(t, http.StatusOK)
-	if err := e.db.DeleteToken(ctx, "revoked"); err != nil {
-		t.Fatal(err)
-	}
-
-	for _, tc := range []struct{ name, auth string }{
-		{"missing", ""},
-		{"invalid", "Bearer wrong"},
-		{"revoked", "Bearer old-token"},
-		{"basic", "Basic " + token},
-		{"bare token", token},
-		{"empty bearer", "Bearer "},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			for _, p := range []string{"/Users", "/Groups/x", "/ServiceProviderConfig"} {
-				r := e.get(p, hdr{"Authorization", tc.auth})
-				r.wantError(t, http.StatusUnauthorized, "")
-				if r.Header.Get("WWW-Authenticate") == "" {
-					t.Errorf("GET %s: 401 without WWW-Authenticate", p)
-				}
-			}
-			r := e.post("/Users", map[string]any{"userName": "intruder"}, hdr{"Authorization", tc.auth})
-			r.wantError(t, http.StatusUnauthorized, "")
-		})
-	}
-	if r := e.get("/Users" + query("filter", `userName eq "intruder"`)); total(t, r) != 0 {
-		t.Errorf("an unauthenticated POST created a user: %s", r.Raw)
-	}
-	e.get("/Users", hdr{"Authorization", "bearer " + token}).want(t, http.StatusOK)
-}
-
-func TestNotFound(t *testing.T) {
-	e := newEnv(t)
-	for _, tc := range []struct {
-		method, path string
-		body         any
-	}{
-		{"GET", "/Users/nope", nil},
-		{"GET", "/Groups/nope", nil},
-		{"PUT", "/Users/nope", map[string]any{"userName": "x"}},
-		{"PUT", "/Groups/nope", map[string]any{"displayName": "x"}},
-		{"PATCH", "/Users/nope", ops("replace", "active", false)},
-		{"PATCH", "/Groups/nope", ops("replace", "displayName", "x")},
-		{"DELETE", "/Users/nope", nil},
-		{"DELETE", "/Groups/nope", nil},
-		{"GET", "/Widgets", nil},
-		{"GET", "/Users/a/b", nil},
-	} {
-		t.Run(tc.method+tc.path, func(t *testing.T) {
-			e.do(tc.method, tc.path, tc.body).wantError(t, http.StatusNotFound, "")
-		})
-	}
 }

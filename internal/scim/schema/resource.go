@@ -76,8 +76,9 @@ func ParsePath(s string) (Path, error) {
 		i := strings.LastIndexByte(s, ':')
 		p.URN, rest = s[:i], s[i+1:]
 	}
-	p.Attr, p.Sub, _ = strings.Cut(rest, ".")
-	if !validAttrName(p.Attr) || (p.Sub != "" && !validAttrName(p.Sub)) || strings.Contains(p.Sub, ".") {
+	var dotted bool
+	p.Attr, p.Sub, dotted = strings.Cut(rest, ".")
+	if !validAttrName(p.Attr) || (dotted && !validAttrName(p.Sub)) {
 		return Path{}, Errorf(InvalidPath, s, "not a valid attribute path")
 	}
 	return p, nil

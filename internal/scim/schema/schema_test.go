@@ -48,6 +48,7 @@ func TestParsePath(t *testing.T) {
 		{in: "members.$ref", want: Path{Attr: "members", Sub: "$ref"}},
 		{in: "", wantErr: true},
 		{in: "a.b.c", wantErr: true},
+		{in: "name.", wantErr: true},
 		{in: "9lives", wantErr: true},
 		{in: "emails[type eq \"work\"]", wantErr: true},
 	}
