@@ -53,7 +53,7 @@ func New(reg prometheus.Registerer, stats StatsSource) *Metrics {
 }
 
 var (
-	usersDesc = prometheus.NewDesc(namespace+"_store_users", "Users stored.", nil, nil)
+	usersDesc  = prometheus.NewDesc(namespace+"_store_users", "Users stored.", nil, nil)
 	groupsDesc = prometheus.NewDesc(namespace+"_store_groups", "Groups stored.", nil, nil)
 	queueDesc  = prometheus.NewDesc(namespace+"_sync_queue_depth", "Keys waiting on the durable sync queue.", nil, nil)
 	upDesc     = prometheus.NewDesc(namespace+"_store_up", "1 when the store answered the last scrape.", nil, nil)

@@ -85,6 +85,7 @@ func (h *Handler) userResources() resources {
 			return docs, p.Next, nil
 		},
 		complete: h.completeUser,
+		ids:      h.Store.UserIDs,
 		total:    func(s store.Stats) int { return s.Users },
 		computed: schema.User.Attr("groups"),
 		fill:     h.fillGroups,
@@ -141,6 +142,7 @@ func (h *Handler) groupResources() resources {
 			return docs, p.Next, nil
 		},
 		complete: h.completeGroup,
+		ids:      h.Store.GroupIDs,
 		total:    func(s store.Stats) int { return s.Groups },
 		computed: schema.Group.Attr("members"),
 		fill:     h.fillMembers,

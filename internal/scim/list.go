@@ -37,6 +37,7 @@ type resources struct {
 	// doc's ok is false when the resource disappeared since the lookup.
 	doc      func(r *http.Request, id string) (doc map[string]any, ok bool, err error)
 	scan     func(r *http.Request, after string) (docs []map[string]any, next string, err error)
+	ids      func(ctx context.Context, offset, limit int) ([]string, error)
 	complete func(r *http.Request, doc map[string]any, proj schema.Projection) error
 	total    func(s store.Stats) int
 	// computed is the attribute kept outside the document, read from the
@@ -250,14 +251,14 @@ func (h *Handler) listFiltered(r *http.Request, res resources, f *filter.Filter,
 	}
 	lookups, planned := f.Plan(res.indexed)
 	if !planned {
-		return h.scanAll(r, res, match, nil)
+		return h.scanAll(r, res, match)
 	}
 	ids, answered, err := h.candidates(r.Context(), res, lookups)
 	if err != nil {
 		return err
 	}
 	if !answered {
-		return h.scanAll(r, res, match, nil)
+		return h.scanAll(r, res, match)
 	}
 	for _, id := range ids {
 		doc, ok, err := res.doc(r, id)
@@ -316,31 +317,37 @@ func (h *Handler) candidates(ctx context.Context, res resources, lookups []filte
 	return slices.Compact(ids), true, nil
 }
 
-// listAll pages without a filter: the total comes from the store's counters
-// and the scan stops once the page is full.
+// listAll pages without a filter: the total comes from the store's
+// counters, the page's ids from a key-only walk, and only the page's
+// records are read, so page 1,000 costs about what page 1 does.
 func (h *Handler) listAll(r *http.Request, res resources, q query) (int, []map[string]any, error) {
 	stats, err := h.Store.Stats(r.Context())
 	if err != nil {
 		return 0, nil, err
 	}
-	var page []map[string]any
 	if q.count == 0 {
-		return res.total(stats), page, nil
+		return res.total(stats), nil, nil
 	}
-	seen := 0
-	err = h.scanAll(r, res, func(doc map[string]any) error {
-		seen++
-		if seen >= q.startIndex && len(page) < q.count {
+	ids, err := res.ids(r.Context(), q.startIndex-1, q.count)
+	if err != nil {
+		return 0, nil, err
+	}
+	page := make([]map[string]any, 0, len(ids))
+	for _, id := range ids {
+		doc, ok, err := res.doc(r, id)
+		if err != nil {
+			return 0, nil, err
+		}
+		if ok {
 			page = append(page, doc)
 		}
-		return nil
-	}, func() bool { return len(page) >= q.count })
-	return res.total(stats), page, err
+	}
+	return res.total(stats), page, nil
 }
 
-// scanAll walks every resource in id order until done (if given) says the
-// caller has what it needs.
-func (h *Handler) scanAll(r *http.Request, res resources, fn func(map[string]any) error, done func() bool) error {
+// scanAll walks every resource in id order: the fallback for filters no
+// index can answer.
+func (h *Handler) scanAll(r *http.Request, res resources, fn func(map[string]any) error) error {
 	after := ""
 	for {
 		docs, next, err := res.scan(r, after)
@@ -352,7 +359,7 @@ func (h *Handler) scanAll(r *http.Request, res resources, fn func(map[string]any
 				return err
 			}
 		}
-		if next == "" || (done != nil && done()) {
+		if next == "" {
 			return nil
 		}
 		after = next

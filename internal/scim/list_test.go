@@ -3,6 +3,7 @@ package scim_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"testing"
@@ -254,6 +255,25 @@ func TestFilterPlanning(t *testing.T) {
 	}
 	if ids := listIDs(t, e2.get("/Users"+query("filter", `title eq "X"`))); !slices.Equal(ids, []string{a2}) {
 		t.Errorf("title eq X (caseExact false): %v", ids)
+	}
+}
+
+// Unfiltered pages come from key-only id walks: no page, however deep,
+// decodes the records before it.
+func TestUnfilteredPagingDoesNotScan(t *testing.T) {
+	e := newEnv(t, withStore(func(s store.Store) store.Store { return scanlessStore{s} }))
+	var all []string
+	for i := range 7 {
+		all = append(all, e.createUser(fmt.Sprintf("page%d@corp.example", i)))
+	}
+	all = sortedCopy(all)
+	for _, tc := range []struct{ start, count, from, to int }{
+		{1, 3, 0, 3}, {4, 3, 3, 6}, {7, 3, 6, 7}, {8, 3, 7, 7}, {0, 100, 0, 7},
+	} {
+		body := e.get(fmt.Sprintf("/Users?startIndex=%d&count=%d", tc.start, tc.count))
+		if ids := listIDs(t, body); !slices.Equal(ids, all[tc.from:tc.to]) && !(len(ids) == 0 && tc.from == tc.to) {
+			t.Errorf("startIndex=%d count=%d: %v, want %v", tc.start, tc.count, ids, all[tc.from:tc.to])
+		}
 	}
 }
 

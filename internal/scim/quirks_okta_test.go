@@ -94,6 +94,9 @@ func TestQuirkB2CaseInsensitiveDuplicate(t *testing.T) {
 	if got := e.get("/Users/"+id).want(t, http.StatusOK).JSON["userName"]; got != "RunscopeX@atko.com" {
 		t.Errorf("GET userName = %v", got)
 	}
+	if stored, err := e.db.GetUser(context.Background(), id); err != nil || stored.UserName != "RunscopeX@atko.com" {
+		t.Errorf("stored userName %q, %v", stored.UserName, err)
+	}
 	// Uniqueness is on userName only: a second user may share the email.
 	other := e.createUser("other@atko.com", "emails", []any{map[string]any{"value": "shared@atko.com"}})
 	// A rename onto a taken name, in another case, conflicts too.

@@ -17,44 +17,13 @@ import (
 )
 
 // decodeObject reads a JSON object body. Numbers stay json.Number so that
-// integers are not rounded through float64. A null anywhere in it means
-// "unassigned" (RFC 7643 §2.5) and is dropped before validation, so
-// {"$ref": null} in a member or {"middleName": null} in a name is accepted
-// as the absent value it stands for.
+// integers are not rounded through float64.
 func decodeObject(r *http.Request) (map[string]any, error) {
 	body, err := readBody(r)
 	if err != nil {
 		return nil, err
 	}
-	obj, err := parseObject(body)
-	if err != nil {
-		return nil, err
-	}
-	return dropNulls(obj).(map[string]any), nil
-}
-
-// dropNulls removes null object members and null array elements, at any
-// depth.
-func dropNulls(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, e := range x {
-			if e == nil {
-				delete(x, k)
-			} else {
-				x[k] = dropNulls(e)
-			}
-		}
-	case []any:
-		out := x[:0]
-		for _, e := range x {
-			if e != nil {
-				out = append(out, dropNulls(e))
-			}
-		}
-		return out
-	}
-	return v
+	return parseObject(body)
 }
 
 // readBody reads the whole (size-limited) body. A body over the limit

@@ -137,6 +137,9 @@ func NormalizeValue(a *Attribute, v any, field string) (any, error) {
 	}
 	out := make([]any, 0, len(list))
 	for _, item := range list {
+		if item == nil {
+			continue
+		}
 		nv, err := normalizeSingle(a, item, field)
 		if err != nil {
 			return nil, err

@@ -136,7 +136,7 @@ func TestNormalize(t *testing.T) {
 			in:   `{"userName":"a","nickName":null,"roles":[],"` + EnterpriseURN + `":{"department":"R","manager":{"value":"b","displayName":"ro"}}}`,
 			want: `{"userName":"a","` + EnterpriseURN + `":{"department":"R","manager":{"value":"b"}}}`},
 		{name: "null sub-attributes are unassigned (Entra $ref:null)",
-			in:   `{"userName":"a","name":{"givenName":null,"familyName":"F"},"emails":[{"value":"x","primary":null}]}`,
+			in:   `{"userName":"a","name":{"givenName":null,"familyName":"F"},"emails":[null,{"value":"x","primary":null,"type":null}]}`,
 			want: `{"userName":"a","name":{"familyName":"F"},"emails":[{"value":"x"}]}`},
 		{name: "unknown attribute", in: `{"userName":"a","shoeSize":1}`, wantErr: InvalidValue},
 		{name: "unknown sub-attribute", in: `{"name":{"nick":"x"}}`, wantErr: InvalidValue},
@@ -207,9 +207,9 @@ func TestProjection(t *testing.T) {
 	rt := NewUserType()
 	doc := map[string]any{
 		"id": "1", "userName": "a", "password": "never", "title": "t",
-		"meta":   map[string]any{"resourceType": "User"},
-		"name":   map[string]any{"givenName": "G", "familyName": "F"},
-		"emails": []any{map[string]any{"value": "a@x", "type": "work"}},
+		"meta":        map[string]any{"resourceType": "User"},
+		"name":        map[string]any{"givenName": "G", "familyName": "F"},
+		"emails":      []any{map[string]any{"value": "a@x", "type": "work"}},
 		EnterpriseURN: map[string]any{"department": "D", "costCenter": "C"},
 	}
 	tests := []struct {
