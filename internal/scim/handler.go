@@ -80,6 +80,7 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	route("GET /Schemas", "Schemas", h.schemas)
 	route("GET /Schemas/{id}", "Schemas", h.schemaByID)
 
+	route("POST /.search", "Search", h.searchAll)
 	route("POST /Users", "User", h.createUser)
 	route("GET /Users", "User", h.listUsers)
 	route("POST /Users/.search", "User", h.searchUsers)

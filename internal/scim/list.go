@@ -1,8 +1,10 @@
 package scim
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -117,42 +119,92 @@ type searchRequest struct {
 }
 
 func (h *Handler) searchQuery(r *http.Request, rt *schema.ResourceType) (query, error) {
+	q, attrs, excl, err := readSearch(r)
+	if err != nil {
+		return q, err
+	}
+	q.proj, err = rt.ParseProjection(attrs, excl)
+	return q, err
+}
+
+// readSearch reads a SearchRequest body; the attribute lists come back
+// unparsed because a root-level search resolves them per resource type.
+func readSearch(r *http.Request) (q query, attrs, excl string, err error) {
 	body, err := readBody(r)
 	if err != nil {
-		return query{}, err
+		return q, "", "", err
 	}
 	if _, err := parseObject(body); err != nil {
-		return query{}, err
+		return q, "", "", err
 	}
 	var sr searchRequest
 	if err := json.Unmarshal(body, &sr); err != nil {
-		return query{}, schema.Errorf(schema.InvalidSyntax, "", "not a SearchRequest: %s", jsonErrorText(err))
+		return q, "", "", schema.Errorf(schema.InvalidSyntax, "", "not a SearchRequest: %s", jsonErrorText(err))
 	}
 	if !slices.ContainsFunc(sr.Schemas, func(s string) bool { return strings.EqualFold(s, schema.SearchURN) }) {
-		return query{}, schema.Errorf(schema.InvalidSyntax, "schemas", "must contain %s", schema.SearchURN)
+		return q, "", "", schema.Errorf(schema.InvalidSyntax, "schemas", "must contain %s", schema.SearchURN)
 	}
 	if sr.SortBy != "" {
-		return query{}, schema.Errorf(schema.InvalidValue, "sortBy", "sorting is not supported (see /ServiceProviderConfig)")
+		return q, "", "", schema.Errorf(schema.InvalidValue, "sortBy", "sorting is not supported (see /ServiceProviderConfig)")
 	}
-	q := query{filter: sr.Filter, startIndex: 1, count: defaultCount}
+	q = query{filter: sr.Filter, startIndex: 1, count: defaultCount}
 	if sr.StartIndex != nil {
 		q.startIndex = *sr.StartIndex
 	}
 	if sr.Count != nil {
 		q.count = *sr.Count
 	}
-	attrs, err := attrList(sr.Attributes, "attributes")
+	if attrs, err = attrList(sr.Attributes, "attributes"); err != nil {
+		return q, "", "", err
+	}
+	if excl, err = attrList(sr.ExcludedAttributes, "excludedAttributes"); err != nil {
+		return q, "", "", err
+	}
+	return q.clamp(), attrs, excl, nil
+}
+
+// searchAll is POST /.search (RFC 7644 §3.4.3): Users, then Groups, paged
+// as one list. A filter or attribute that names something a resource type
+// does not have leaves that type out, since none of its resources can
+// match; only when every type refuses is the request an error.
+func (h *Handler) searchAll(w http.ResponseWriter, r *http.Request) error {
+	base, attrs, excl, err := readSearch(r)
 	if err != nil {
-		return q, err
+		return err
 	}
-	excl, err := attrList(sr.ExcludedAttributes, "excludedAttributes")
-	if err != nil {
-		return q, err
+	var page []any
+	total, refused := 0, 0
+	var firstErr error
+	for _, res := range []resources{h.userResources(), h.groupResources()} {
+		q := base
+		q.startIndex = max(1, base.startIndex-total)
+		q.count = base.count - len(page)
+		n, docs, err := h.projected(r, res, q, attrs, excl)
+		var se *schema.Error
+		if errors.As(err, &se) {
+			refused++
+			firstErr = cmp.Or(firstErr, err)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		total += n
+		page = append(page, docs...)
 	}
-	if q.proj, err = rt.ParseProjection(attrs, excl); err != nil {
-		return q, err
+	if refused == 2 {
+		return firstErr
 	}
-	return q.clamp(), nil
+	writeList(w, total, base.startIndex, page)
+	return nil
+}
+
+func (h *Handler) projected(r *http.Request, res resources, q query, attrs, excl string) (int, []any, error) {
+	var err error
+	if q.proj, err = res.rt.ParseProjection(attrs, excl); err != nil {
+		return 0, nil, err
+	}
+	return h.collect(r, res, q)
 }
 
 // attrList accepts the array RFC 7644 specifies and, leniently, the
@@ -180,17 +232,41 @@ func (q query) clamp() query {
 	return q
 }
 
-// list answers a list or search request. A filter that an index can answer
-// reads only the candidates the index names; any other filter scans.
+// list answers a list or search request on one resource type.
 func (h *Handler) list(w http.ResponseWriter, r *http.Request, res resources, q query) error {
+	total, page, err := h.collect(r, res, q)
+	if err != nil {
+		return err
+	}
+	writeList(w, total, q.startIndex, page)
+	return nil
+}
+
+func writeList(w http.ResponseWriter, total, startIndex int, page []any) {
+	if page == nil {
+		page = []any{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"schemas":      []string{schema.ListURN},
+		"totalResults": total,
+		"startIndex":   startIndex,
+		"itemsPerPage": len(page),
+		"Resources":    page,
+	})
+}
+
+// collect returns the total number of matches and the requested page,
+// rendered. A filter that an index can answer reads only the candidates the
+// index names; any other filter scans.
+func (h *Handler) collect(r *http.Request, res resources, q query) (int, []any, error) {
 	var f *filter.Filter
 	if strings.TrimSpace(q.filter) != "" {
 		expr, err := filter.Parse(q.filter)
 		if err != nil {
-			return err
+			return 0, nil, err
 		}
 		if f, err = filter.Compile(res.rt, expr); err != nil {
-			return err
+			return 0, nil, err
 		}
 	}
 	var matched []map[string]any
@@ -211,25 +287,18 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request, res resources, q 
 		err = h.listFiltered(r, res, f, filled, keep)
 	}
 	if err != nil {
-		return err
+		return 0, nil, err
 	}
 	page := make([]any, 0, len(matched))
 	for _, doc := range matched {
 		if !filled {
 			if err := res.complete(r, doc, q.proj); err != nil {
-				return err
+				return 0, nil, err
 			}
 		}
 		page = append(page, render(res.rt, doc, q.proj))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"schemas":      []string{schema.ListURN},
-		"totalResults": total,
-		"startIndex":   q.startIndex,
-		"itemsPerPage": len(page),
-		"Resources":    page,
-	})
-	return nil
+	return total, page, nil
 }
 
 // listFiltered calls keep for every resource f matches. With fill, the

@@ -344,3 +344,40 @@ func TestNullMeansUnassigned(t *testing.T) {
 	e.put("/Groups/"+gid, map[string]any{"displayName": "nulls", "externalId": nil, "members": []any{map[string]any{"value": u, "$ref": nil, "display": nil}}}).
 		want(t, http.StatusOK)
 }
+
+// POST /.search spans Users then Groups as one paged list; a filter naming
+// an attribute only one type has searches that type alone.
+func TestRootSearch(t *testing.T) {
+	e := newEnv(t)
+	alice := e.createUser("alice@corp.example", "displayName", "Alpha Alice")
+	bob := e.createUser("bob@corp.example", "displayName", "Beta Bob")
+	g := e.createGroup("Alpha Team", alice)
+	users := sorted(alice, bob)
+	search := func(body map[string]any) *resp {
+		body["schemas"] = []string{searchURN}
+		return e.post("/.search", body)
+	}
+
+	r := search(map[string]any{})
+	if ids := listIDs(t, r); !slices.Equal(ids, append(slices.Clone(users), g)) || total(t, r) != 3 {
+		t.Fatalf("everything: %v (total %d)", ids, total(t, r))
+	}
+	for _, tc := range []struct {
+		start, count int
+		want         []string
+	}{{1, 2, users}, {2, 2, []string{users[1], g}}, {3, 5, []string{g}}, {4, 5, nil}} {
+		r := search(map[string]any{"startIndex": tc.start, "count": tc.count})
+		if ids := listIDs(t, r); !slices.Equal(ids, tc.want) || total(t, r) != 3 {
+			t.Errorf("startIndex=%d count=%d: %v (total %d), want %v", tc.start, tc.count, ids, total(t, r), tc.want)
+		}
+	}
+	r = search(map[string]any{"filter": `displayName sw "alpha"`})
+	if ids := listIDs(t, r); !slices.Equal(ids, []string{alice, g}) {
+		t.Errorf("displayName sw alpha: %v", ids)
+	}
+	r = search(map[string]any{"filter": `userName eq "bob@corp.example"`, "attributes": []string{"userName"}})
+	if ids := listIDs(t, r); !slices.Equal(ids, []string{bob}) {
+		t.Errorf("userName filter: %v", ids)
+	}
+	search(map[string]any{"filter": `shoeSize gt 40`}).wantError(t, http.StatusBadRequest, "invalidFilter")
+}
