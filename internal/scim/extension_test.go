@@ -22,7 +22,7 @@ func TestConfiguredExtension(t *testing.T) {
 	}
 	e := newEnv(t, withHandler(func(h *scim.Handler) { h.Users = schema.NewUserType(acme) }))
 
-	r := e.get("/Schemas/" + acmeURN).want(t, http.StatusOK)
+	r := e.get("/Schemas/"+acmeURN).want(t, http.StatusOK)
 	if r.JSON["id"] != acmeURN {
 		t.Fatalf("schema: %s", r.Raw)
 	}

@@ -38,9 +38,7 @@ func (h *Handler) getGroup(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatches(inm, g.Version) {
-		w.Header().Set("ETag", etag(g.Version))
-		w.WriteHeader(http.StatusNotModified)
+	if notModified(w, r, g.Version) {
 		return nil
 	}
 	return h.respondGroup(w, r, http.StatusOK, g, proj)

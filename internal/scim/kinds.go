@@ -58,32 +58,8 @@ func (h *Handler) userResources() resources {
 			ids, err := h.Store.LookupUsers(ctx, store.Lookup{Index: idx, Value: l.Value, Prefix: l.Prefix})
 			return ids, true, err
 		},
-		doc: func(r *http.Request, id string) (map[string]any, bool, error) {
-			u, err := h.Store.GetUser(r.Context(), id)
-			if errors.Is(err, store.ErrNotFound) {
-				return nil, false, nil
-			}
-			if err != nil {
-				return nil, false, err
-			}
-			doc, err := h.userDoc(r, u)
-			return doc, err == nil, err
-		},
-		scan: func(r *http.Request, after string) ([]map[string]any, string, error) {
-			p, err := h.Store.ScanUsers(r.Context(), after, scanPage)
-			if err != nil {
-				return nil, "", err
-			}
-			docs := make([]map[string]any, 0, len(p.Items))
-			for _, u := range p.Items {
-				doc, err := h.userDoc(r, u)
-				if err != nil {
-					return nil, "", err
-				}
-				docs = append(docs, doc)
-			}
-			return docs, p.Next, nil
-		},
+		doc:      docByID(h.Store.GetUser, h.userDoc),
+		scan:     scanDocs(h.Store.ScanUsers, h.userDoc),
 		complete: h.completeUser,
 		ids:      h.Store.UserIDs,
 		total:    func(s store.Stats) int { return s.Users },
@@ -115,32 +91,8 @@ func (h *Handler) groupResources() resources {
 			ids, err := h.Store.LookupGroups(ctx, store.Lookup{Index: idx, Value: l.Value, Prefix: l.Prefix})
 			return ids, true, err
 		},
-		doc: func(r *http.Request, id string) (map[string]any, bool, error) {
-			g, err := h.Store.GetGroup(r.Context(), id)
-			if errors.Is(err, store.ErrNotFound) {
-				return nil, false, nil
-			}
-			if err != nil {
-				return nil, false, err
-			}
-			doc, err := h.groupDoc(r, g)
-			return doc, err == nil, err
-		},
-		scan: func(r *http.Request, after string) ([]map[string]any, string, error) {
-			p, err := h.Store.ScanGroups(r.Context(), after, scanPage)
-			if err != nil {
-				return nil, "", err
-			}
-			docs := make([]map[string]any, 0, len(p.Items))
-			for _, g := range p.Items {
-				doc, err := h.groupDoc(r, g)
-				if err != nil {
-					return nil, "", err
-				}
-				docs = append(docs, doc)
-			}
-			return docs, p.Next, nil
-		},
+		doc:      docByID(h.Store.GetGroup, h.groupDoc),
+		scan:     scanDocs(h.Store.ScanGroups, h.groupDoc),
 		complete: h.completeGroup,
 		ids:      h.Store.GroupIDs,
 		total:    func(s store.Stats) int { return s.Groups },
@@ -161,4 +113,39 @@ func (h *Handler) memberList(ctx context.Context, groupID string) ([]string, boo
 		return nil, true, nil
 	}
 	return ids, true, err
+}
+
+// docByID adapts a store getter to resources.doc: a record deleted since
+// the lookup that named it is skipped, not an error.
+func docByID[T any](get func(context.Context, string) (T, error), toDoc func(*http.Request, T) (map[string]any, error)) func(*http.Request, string) (map[string]any, bool, error) {
+	return func(r *http.Request, id string) (map[string]any, bool, error) {
+		rec, err := get(r.Context(), id)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, false, nil
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		doc, err := toDoc(r, rec)
+		return doc, err == nil, err
+	}
+}
+
+// scanDocs adapts a store scan to resources.scan.
+func scanDocs[T any](scan func(context.Context, string, int) (store.Page[T], error), toDoc func(*http.Request, T) (map[string]any, error)) func(*http.Request, string) ([]map[string]any, string, error) {
+	return func(r *http.Request, after string) ([]map[string]any, string, error) {
+		p, err := scan(r.Context(), after, scanPage)
+		if err != nil {
+			return nil, "", err
+		}
+		docs := make([]map[string]any, 0, len(p.Items))
+		for _, rec := range p.Items {
+			doc, err := toDoc(r, rec)
+			if err != nil {
+				return nil, "", err
+			}
+			docs = append(docs, doc)
+		}
+		return docs, p.Next, nil
+	}
 }

@@ -117,6 +117,17 @@ func etagMatches(header string, version uint64) bool {
 	return false
 }
 
+// notModified answers 304 when If-None-Match names the current version.
+func notModified(w http.ResponseWriter, r *http.Request, version uint64) bool {
+	inm := r.Header.Get("If-None-Match")
+	if inm == "" || !etagMatches(inm, version) {
+		return false
+	}
+	w.Header().Set("ETag", etag(version))
+	w.WriteHeader(http.StatusNotModified)
+	return true
+}
+
 // precondition returns the check an update must pass for the request's
 // If-Match header; it runs inside the store's update, against the version
 // being replaced.

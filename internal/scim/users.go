@@ -46,9 +46,7 @@ func (h *Handler) getUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatches(inm, u.Version) {
-		w.Header().Set("ETag", etag(u.Version))
-		w.WriteHeader(http.StatusNotModified)
+	if notModified(w, r, u.Version) {
 		return nil
 	}
 	return h.respondUser(w, r, http.StatusOK, u, proj)
@@ -57,10 +55,6 @@ func (h *Handler) getUser(w http.ResponseWriter, r *http.Request) error {
 // replaceUser is PUT: the body becomes the user. Okta uses it for every
 // profile change and, in custom apps, for deactivation.
 func (h *Handler) replaceUser(w http.ResponseWriter, r *http.Request) error {
-	proj, err := h.projection(r, h.Users)
-	if err != nil {
-		return err
-	}
 	raw, err := decodeObject(r)
 	if err != nil {
 		return err
@@ -69,29 +63,12 @@ func (h *Handler) replaceUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id := r.PathValue("id")
-	check := precondition(r)
-	var name string
-	saved, err := h.Store.UpdateUser(r.Context(), id, func(cur store.User) (store.User, error) {
-		if err := check(cur.Version); err != nil {
-			return store.User{}, err
-		}
-		u, err := userRecord(h.Users, id, cloneDoc(doc))
-		name = u.UserName
-		return u, err
+	return h.updateUser(w, r, "user.replace", func(store.User) (map[string]any, error) {
+		return cloneDoc(doc), nil
 	})
-	if err != nil {
-		return userConflict(err, name)
-	}
-	h.audit(r, "user.replace", id)
-	return h.respondUser(w, r, http.StatusOK, saved, proj)
 }
 
 func (h *Handler) patchUser(w http.ResponseWriter, r *http.Request) error {
-	proj, err := h.projection(r, h.Users)
-	if err != nil {
-		return err
-	}
 	body, err := readBody(r)
 	if err != nil {
 		return err
@@ -101,17 +78,31 @@ func (h *Handler) patchUser(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	id := r.PathValue("id")
+	return h.updateUser(w, r, "user.patch", func(cur store.User) (map[string]any, error) {
+		doc, err := decodeData(cur.Data)
+		if err != nil {
+			return nil, err
+		}
+		return patch.Apply(h.Users, doc, ops, patch.Options{ID: id})
+	})
+}
+
+// updateUser stores the document next derives from the current user, under
+// the request's If-Match, and answers with the result. next may run more
+// than once (the store retries on a concurrent change).
+func (h *Handler) updateUser(w http.ResponseWriter, r *http.Request, action string, next func(cur store.User) (map[string]any, error)) error {
+	proj, err := h.projection(r, h.Users)
+	if err != nil {
+		return err
+	}
+	id := r.PathValue("id")
 	check := precondition(r)
 	var name string
 	saved, err := h.Store.UpdateUser(r.Context(), id, func(cur store.User) (store.User, error) {
 		if err := check(cur.Version); err != nil {
 			return store.User{}, err
 		}
-		doc, err := decodeData(cur.Data)
-		if err != nil {
-			return store.User{}, err
-		}
-		doc, err = patch.Apply(h.Users, doc, ops, patch.Options{ID: id})
+		doc, err := next(cur)
 		if err != nil {
 			return store.User{}, err
 		}
@@ -122,7 +113,7 @@ func (h *Handler) patchUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return userConflict(err, name)
 	}
-	h.audit(r, "user.patch", id)
+	h.audit(r, action, id)
 	return h.respondUser(w, r, http.StatusOK, saved, proj)
 }
 
