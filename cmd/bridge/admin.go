@@ -72,3 +72,17 @@ func (l *location) openAdmin(mustExist bool) (control.Admin, func() error, error
 	}
 	return control.Local{Store: s, Now: time.Now}, s.Close, nil
 }
+
+// withAdmin runs fn with the store reached as openAdmin says, and releases
+// it afterwards.
+func (l *location) withAdmin(mustExist bool, fn func(control.Admin) error) error {
+	admin, closeFn, err := l.openAdmin(mustExist)
+	if err != nil {
+		return err
+	}
+	err = fn(admin)
+	if cerr := closeFn(); err == nil {
+		err = cerr
+	}
+	return err
+}

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/sagebridge/sagebridge/internal/control"
 )
 
 func newTokenCmd() *cobra.Command {
@@ -19,18 +21,15 @@ func newTokenCmd() *cobra.Command {
 		Short: "Create a token and print it once",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			admin, closeFn, err := loc.openAdmin(false)
-			if err != nil {
-				return err
-			}
-			defer closeFn()
-			secret, err := admin.CreateToken(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			fmt.Fprintln(cmd.OutOrStdout(), secret)
-			fmt.Fprintf(cmd.ErrOrStderr(), "token %q created; it is not shown again\n", args[0])
-			return nil
+			return loc.withAdmin(false, func(admin control.Admin) error {
+				secret, err := admin.CreateToken(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), secret)
+				fmt.Fprintf(cmd.ErrOrStderr(), "token %q created; it is not shown again\n", args[0])
+				return nil
+			})
 		},
 	}
 	list := &cobra.Command{
@@ -38,21 +37,18 @@ func newTokenCmd() *cobra.Command {
 		Short: "List token names and creation times",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			admin, closeFn, err := loc.openAdmin(true)
-			if err != nil {
-				return err
-			}
-			defer closeFn()
-			tokens, err := admin.Tokens(cmd.Context())
-			if err != nil {
-				return err
-			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tCREATED")
-			for _, t := range tokens {
-				fmt.Fprintf(tw, "%s\t%s\n", t.Name, t.Created.UTC().Format(time.RFC3339))
-			}
-			return tw.Flush()
+			return loc.withAdmin(true, func(admin control.Admin) error {
+				tokens, err := admin.Tokens(cmd.Context())
+				if err != nil {
+					return err
+				}
+				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "NAME\tCREATED")
+				for _, t := range tokens {
+					fmt.Fprintf(tw, "%s\t%s\n", t.Name, t.Created.UTC().Format(time.RFC3339))
+				}
+				return tw.Flush()
+			})
 		},
 	}
 	revoke := &cobra.Command{
@@ -60,16 +56,13 @@ func newTokenCmd() *cobra.Command {
 		Short: "Revoke a token; requests with it are refused at once",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			admin, closeFn, err := loc.openAdmin(true)
-			if err != nil {
-				return err
-			}
-			defer closeFn()
-			if err := admin.RevokeToken(cmd.Context(), args[0]); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "token %q revoked\n", args[0])
-			return nil
+			return loc.withAdmin(true, func(admin control.Admin) error {
+				if err := admin.RevokeToken(cmd.Context(), args[0]); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "token %q revoked\n", args[0])
+				return nil
+			})
 		},
 	}
 	for _, c := range []*cobra.Command{create, list, revoke} {
