@@ -28,6 +28,7 @@ fuzz: ## run each fuzz target for FUZZTIME
 	$(GO) test ./internal/scim/filter -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/scim/filter -run '^$$' -fuzz '^FuzzParsePatchPath$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/scim/patch -run '^$$' -fuzz '^FuzzApply$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/mapping -run '^$$' -fuzz '^FuzzSanitize$$' -fuzztime $(FUZZTIME)
 
 .PHONY: conformance
 conformance: build ## run Okta's SCIM specs against the real daemon (needs $(SHARED))
@@ -35,7 +36,7 @@ conformance: build ## run Okta's SCIM specs against the real daemon (needs $(SHA
 
 .PHONY: bench
 bench: build ## Go benchmarks, then a load run against the real daemon
-	$(GO) test -run '^$$' -bench . -benchtime 3s ./internal/store/boltstore ./internal/scim/...
+	$(GO) test -run '^$$' -bench . -benchtime 3s ./internal/store/boltstore ./internal/scim/... ./internal/mapping
 	$(GO) run ./cmd/scimload -bin $(BIN)
 
 .PHONY: lint

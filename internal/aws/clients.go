@@ -9,9 +9,13 @@ import (
 	"fmt"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+	"github.com/aws/smithy-go/middleware"
+	"golang.org/x/time/rate"
 )
 
 // Options override parts of the standard configuration chain.
@@ -24,6 +28,10 @@ type Options struct {
 	SageMakerEndpoint string
 	// Credentials, when set, replace the credential chain.
 	Credentials sdkaws.CredentialsProvider
+	// IAMRate and SageMakerRate bound the calls per second each client
+	// makes, every retry attempt included; 0 means no client-side limit.
+	IAMRate       float64
+	SageMakerRate float64
 }
 
 // Clients are the SDK clients sagebridge calls.
@@ -34,7 +42,15 @@ type Clients struct {
 
 // New loads the AWS configuration and builds the clients.
 func New(ctx context.Context, o Options) (*Clients, error) {
-	var loads []func(*config.LoadOptions) error
+	// The standard retryer's retry quota (500 tokens, 5 per retry) turns
+	// sustained throttling into immediate failures; the client-side limiter
+	// below paces the calls instead, so the quota is switched off. A new
+	// retryer per client keeps IAM's backoff state apart from SageMaker's.
+	loads := []func(*config.LoadOptions) error{
+		config.WithRetryer(func() sdkaws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) { o.RateLimiter = ratelimit.None })
+		}),
+	}
 	if o.Region != "" {
 		loads = append(loads, config.WithRegion(o.Region))
 	}
@@ -48,16 +64,50 @@ func New(ctx context.Context, o Options) (*Clients, error) {
 	if cfg.Region == "" {
 		return nil, fmt.Errorf("load AWS configuration: no region (set AWS_REGION or the configuration's aws.region)")
 	}
+	// One bucket per client for its whole life: API options run for every
+	// operation, so the limiter must be made here, not inside them.
+	iamLimiter, smLimiter := newLimiter(o.IAMRate), newLimiter(o.SageMakerRate)
 	return &Clients{
 		IAM: iam.NewFromConfig(cfg, func(op *iam.Options) {
 			if o.IAMEndpoint != "" {
 				op.BaseEndpoint = sdkaws.String(o.IAMEndpoint)
 			}
+			op.APIOptions = append(op.APIOptions, limit(iamLimiter))
 		}),
 		SageMaker: sagemaker.NewFromConfig(cfg, func(op *sagemaker.Options) {
 			if o.SageMakerEndpoint != "" {
 				op.BaseEndpoint = sdkaws.String(o.SageMakerEndpoint)
 			}
+			op.APIOptions = append(op.APIOptions, limit(smLimiter))
 		}),
 	}, nil
+}
+
+func newLimiter(perSecond float64) *rate.Limiter {
+	if perSecond <= 0 {
+		return nil
+	}
+	return rate.NewLimiter(rate.Limit(perSecond), max(1, int(perSecond)))
+}
+
+// limit inserts a token-bucket wait after the retry middleware, so every
+// attempt, not just every operation, spends a token.
+func limit(lim *rate.Limiter) func(*middleware.Stack) error {
+	return func(st *middleware.Stack) error {
+		if lim == nil {
+			return nil
+		}
+		return st.Finalize.Insert(limiter{lim}, "Retry", middleware.After)
+	}
+}
+
+type limiter struct{ lim *rate.Limiter }
+
+func (limiter) ID() string { return "sagebridge.ClientRateLimit" }
+
+func (l limiter) HandleFinalize(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+	if err := l.lim.Wait(ctx); err != nil {
+		return middleware.FinalizeOutput{}, middleware.Metadata{}, fmt.Errorf("client rate limit: %w", err)
+	}
+	return next.HandleFinalize(ctx, in)
 }

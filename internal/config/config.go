@@ -3,8 +3,11 @@
 // Loading never stops at the first mistake: Load and Parse report every
 // unknown key, type mismatch and invalid value at once, each as
 // "file:line: field: reason", so an operator fixes a file in one pass rather
-// than one restart per typo. Loading has no side effects: it creates no
-// directories and touches no network.
+// than one restart per typo. Loading has no side effects: it reads the file
+// and the policy documents the mapping names, creates no directories and
+// touches no network. The mapping's CEL expressions are compiled and type
+// checked while loading (see Compiled), so a bad expression is a problem
+// with its line, never a failed sign-in.
 package config
 
 import (
@@ -23,7 +26,7 @@ import (
 )
 
 // Config is the whole configuration file. Each concern gets its own nested
-// section (scim now; mapping, aws and saml later) so that sections can grow
+// section (scim, aws, mapping; saml later) so that sections can grow
 // without crowding the top level.
 type Config struct {
 	// Path is the file the configuration was loaded from; "" for Default.
@@ -38,10 +41,17 @@ type Config struct {
 	AdminListen string `yaml:"adminListen"`
 	Log         Log    `yaml:"log"`
 	SCIM        SCIM   `yaml:"scim"`
+	// AWS and Mapping are optional, but only together: without them the
+	// bridge is a SCIM service that keeps no AWS account in sync.
+	AWS     *AWS     `yaml:"aws"`
+	Mapping *Mapping `yaml:"mapping"`
 
 	// lines maps each field path found in the file to its line, so that
 	// Validate can point at the offending line.
 	lines map[string]int
+	// compiled is the mapping compiled while Parse checked it, so that the
+	// expressions are compiled and the policy files read once per load.
+	compiled *Compiled
 }
 
 // Log configures the daemon's structured log on stderr.
@@ -166,19 +176,19 @@ func Parse(path string, data []byte) (*Config, error) {
 		c.DataDir = filepath.Join(filepath.Dir(path), c.DataDir)
 	}
 	problems := d.problems
-	if err := c.Validate(); err != nil {
-		for _, p := range err.(Problems) {
-			// A field that failed to decode kept its default; judging that
-			// default would only repeat the first complaint less clearly.
-			if !d.bad[p.Field] {
-				problems = append(problems, p)
-			}
+	compiled, vps := c.check()
+	for _, p := range vps {
+		// A field that failed to decode kept its default; judging that
+		// default would only repeat the first complaint less clearly.
+		if !d.bad[p.Field] {
+			problems = append(problems, p)
 		}
 	}
 	if len(problems) > 0 {
 		problems.sort()
 		return nil, problems
 	}
+	c.compiled = compiled
 	return c, nil
 }
 

@@ -237,7 +237,7 @@ scim:
           multivalued: true
 `
 	want := []string{
-		`c.yaml:2: listn: unknown field; known fields here: adminListen, dataDir, listen, log, scim`,
+		`c.yaml:2: listn: unknown field; known fields here: adminListen, aws, dataDir, listen, log, mapping, scim`,
 		`c.yaml:4: log.Level: unknown field; did you mean "level"?`,
 		`c.yaml:11: scim.extensions[0].attributes[0].multivalued: unknown field; did you mean "multiValued"?`,
 	}

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,6 +34,13 @@ func (d *decoder) fail(n *yaml.Node, field, reason string) {
 
 var unmarshalerType = reflect.TypeFor[yaml.Unmarshaler]()
 
+// defaulter is a section that has defaults of its own. An optional section
+// (a pointer field) starts from them when it appears in the file, so that
+// writing one key of it does not zero the others.
+type defaulter interface {
+	setDefaults()
+}
+
 // decode sets v from n. A null value (a key with nothing after it) leaves v
 // as it was, so that "scim:" with no body keeps every default.
 func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
@@ -54,6 +62,9 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		d.decodeStruct(n, v, path)
 	case reflect.Pointer:
 		elem := reflect.New(v.Type().Elem())
+		if def, ok := elem.Interface().(defaulter); ok {
+			def.setDefaults()
+		}
 		d.decode(n, elem.Elem(), path)
 		v.Set(elem)
 	case reflect.Slice:
@@ -120,7 +131,7 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 			d.add(k.Line, field, unknownReason(key, fields))
 			continue
 		}
-		d.decode(val, v.Field(idx), field)
+		d.decode(val, v.FieldByIndex(idx), field)
 	}
 }
 
@@ -135,8 +146,8 @@ func (d *decoder) merge(n *yaml.Node, v reflect.Value, path string) {
 	d.decodeStruct(n, v, path)
 }
 
-// decodeMap serves sections keyed by free-form names (such as a future
-// attribute mapping table); the config has none yet.
+// decodeMap serves sections keyed by free-form names (such as the
+// map of session tags or of team overrides).
 func (d *decoder) decodeMap(n *yaml.Node, v reflect.Value, path string) {
 	if n.Kind != yaml.MappingNode {
 		d.fail(n, path, "must be a mapping, got "+describe(n))
@@ -186,30 +197,37 @@ func resolveAlias(n *yaml.Node) *yaml.Node {
 	return n
 }
 
-// yamlFields maps a struct's YAML keys to field indexes, following the same
-// tag rules as yaml.v3 so that the walk and a plain yaml.Marshal agree.
-func yamlFields(t reflect.Type) map[string]int {
-	fields := make(map[string]int, t.NumField())
+// yamlFields maps a struct's YAML keys to field index paths, following the
+// same tag rules as yaml.v3 (including ",inline" structs, whose keys sit
+// beside the outer struct's) so that the walk and a plain yaml.Marshal agree.
+func yamlFields(t reflect.Type) map[string][]int {
+	fields := make(map[string][]int, t.NumField())
 	for i := range t.NumField() {
 		f := t.Field(i)
 		if !f.IsExported() {
 			continue
 		}
-		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
 		if name == "-" {
+			continue
+		}
+		if f.Type.Kind() == reflect.Struct && slices.Contains(strings.Split(opts, ","), "inline") {
+			for k, idx := range yamlFields(f.Type) {
+				fields[k] = append([]int{i}, idx...)
+			}
 			continue
 		}
 		if name == "" {
 			name = strings.ToLower(f.Name)
 		}
-		fields[name] = i
+		fields[name] = []int{i}
 	}
 	return fields
 }
 
 // unknownReason names the key the writer most likely meant: a case slip
 // ("multivalued") gets a direct suggestion, anything else the list.
-func unknownReason(key string, fields map[string]int) string {
+func unknownReason(key string, fields map[string][]int) string {
 	known := make([]string, 0, len(fields))
 	for k := range fields {
 		if strings.EqualFold(k, key) {

@@ -83,9 +83,19 @@ const (
 )
 
 // Validate checks every field and returns Problems listing all that are
-// wrong, or nil. It reads the configuration only: no defaults are filled in,
-// no directory is created, nothing is dialled.
+// wrong, or nil. It reads the configuration and the policy files it names,
+// and nothing else: no defaults are filled in, no directory is created,
+// nothing is dialled.
 func (c *Config) Validate() error {
+	if _, ps := c.check(); len(ps) > 0 {
+		return ps
+	}
+	return nil
+}
+
+// check is Validate that also returns the compiled mapping (nil without a
+// mapping section, or when there are problems).
+func (c *Config) check() (*Compiled, Problems) {
 	v := &validator{file: c.Path, lines: c.lines}
 	if strings.TrimSpace(c.DataDir) == "" {
 		v.add("dataDir", "must not be empty")
@@ -98,11 +108,12 @@ func (c *Config) Validate() error {
 	v.oneOf("log.level", c.Log.Level, logLevels, false)
 	v.oneOf("log.format", c.Log.Format, logFormats, false)
 	c.SCIM.validate(v)
+	compiled := c.checkMapping(v)
 	if len(v.problems) == 0 {
-		return nil
+		return compiled, nil
 	}
 	v.problems.sort()
-	return v.problems
+	return nil, v.problems
 }
 
 func (s *SCIM) validate(v *validator) {
@@ -250,7 +261,18 @@ type validator struct {
 }
 
 func (v *validator) add(field, reason string) {
-	v.problems = append(v.problems, Problem{File: v.file, Line: v.line(field), Field: field, Reason: reason})
+	v.addAt(v.line(field), field, reason)
+}
+
+// addAt records a problem at a given line. A problem already recorded is
+// not repeated: a default shared by every team is reported once, not once
+// per team.
+func (v *validator) addAt(line int, field, reason string) {
+	p := Problem{File: v.file, Line: line, Field: field, Reason: reason}
+	if slices.Contains(v.problems, p) {
+		return
+	}
+	v.problems = append(v.problems, p)
 }
 
 // line finds the field's line, or failing that its parent's: a missing
