@@ -3,6 +3,8 @@ GO      ?= go
 BIN     := bin/bridge
 SHARED  ?= ../shared
 FUZZTIME ?= 10s
+# Minimising a large new input can take longer than a short run itself.
+FUZZFLAGS = -run '^$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 3s
 
 .DEFAULT_GOAL := help
 
@@ -25,10 +27,11 @@ test: lint ## unit, conformance-suite and integration tests, then brief fuzzing
 
 .PHONY: fuzz
 fuzz: ## run each fuzz target for FUZZTIME
-	$(GO) test ./internal/scim/filter -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./internal/scim/filter -run '^$$' -fuzz '^FuzzParsePatchPath$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./internal/scim/patch -run '^$$' -fuzz '^FuzzApply$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./internal/mapping -run '^$$' -fuzz '^FuzzSanitize$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/scim/filter $(FUZZFLAGS) -fuzz '^FuzzParse$$'
+	$(GO) test ./internal/scim/filter $(FUZZFLAGS) -fuzz '^FuzzParsePatchPath$$'
+	$(GO) test ./internal/scim/patch $(FUZZFLAGS) -fuzz '^FuzzApply$$'
+	$(GO) test ./internal/mapping $(FUZZFLAGS) -fuzz '^FuzzSanitize$$'
+	$(GO) test ./internal/awsemu $(FUZZFLAGS) -fuzz '^FuzzRequest$$'
 
 .PHONY: conformance
 conformance: build ## run Okta's SCIM specs against the real daemon (needs $(SHARED))

@@ -24,6 +24,7 @@ var allowed = map[string][]string{
 	"internal/scim":            {"internal/store", "internal/scim/", "internal/metrics"},
 	"internal/control":         {"internal/store", "internal/scim"},
 	"internal/server":          {"github.com/prometheus/"},
+	"internal/awsemu":          {},
 	"internal/archtest":        {},
 	"internal/aws":             {"github.com/aws/", "golang.org/x/time/"},
 }

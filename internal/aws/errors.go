@@ -59,7 +59,7 @@ var codeClasses = map[string]Class{
 	"TooManyRequestsException": Throttled, "RequestLimitExceeded": Throttled, "SlowDown": Throttled,
 	"RequestThrottled": Throttled, "RequestThrottledException": Throttled,
 
-	"ServiceUnavailable": Transient, "ServiceUnavailableException": Transient, "InternalFailure": Transient,
+	"ServiceUnavailable": Transient, "ServiceFailure": Transient, "ServiceUnavailableException": Transient, "InternalFailure": Transient,
 	"InternalError": Transient, "RequestTimeout": Transient, "RequestTimeoutException": Transient,
 
 	"NoSuchEntity": NotFound, "ResourceNotFound": NotFound, "ResourceNotFoundException": NotFound,

@@ -79,6 +79,7 @@ func TestClassifySDKErrors(t *testing.T) {
 		{iamCall, 409, "LimitExceeded", Terminal},
 		{iamCall, 400, "MalformedPolicyDocument", Terminal},
 		{iamCall, 503, "ServiceUnavailable", Transient},
+		{iamCall, 400, "ServiceFailure", Transient},
 		{iamCall, 500, "SomethingNew", Transient},
 		{iamCall, 400, "SomethingNew", Unknown},
 		{smCall, 400, "ThrottlingException", Throttled},
