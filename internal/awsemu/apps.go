@@ -163,17 +163,12 @@ func (e *Emulator) observeApp(a *app) {
 func (e *Emulator) listApps(body []byte) (any, error) {
 	var in struct {
 		DomainIdEquals, UserProfileNameEquals, SpaceNameEquals *string
-		MaxResults                                             *int
-		NextToken, SortOrder, SortBy                           *string
+		listRequest
 	}
 	if err := decodeJSON(body, &in); err != nil {
 		return nil, err
 	}
-	limit, after, err := smPaging(in.MaxResults, in.NextToken, 1, 100, 10)
-	if err != nil {
-		return nil, err
-	}
-	desc, err := sortOrderDesc(in.SortOrder)
+	limit, after, desc, err := in.params()
 	if err != nil {
 		return nil, err
 	}
@@ -277,17 +272,12 @@ func (e *Emulator) observeSpace(s *space) bool {
 func (e *Emulator) listSpaces(body []byte) (any, error) {
 	var in struct {
 		DomainIdEquals, SpaceNameContains *string
-		MaxResults                        *int
-		NextToken, SortOrder, SortBy      *string
+		listRequest
 	}
 	if err := decodeJSON(body, &in); err != nil {
 		return nil, err
 	}
-	limit, after, err := smPaging(in.MaxResults, in.NextToken, 1, 100, 10)
-	if err != nil {
-		return nil, err
-	}
-	desc, err := sortOrderDesc(in.SortOrder)
+	limit, after, desc, err := in.params()
 	if err != nil {
 		return nil, err
 	}

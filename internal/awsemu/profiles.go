@@ -294,10 +294,7 @@ func (e *Emulator) listUserProfiles(body []byte) (any, error) {
 	var in struct {
 		DomainIdEquals          *string
 		UserProfileNameContains *string
-		MaxResults              *int
-		NextToken               *string
-		SortOrder               *string
-		SortBy                  *string
+		listRequest
 	}
 	if err := decodeJSON(body, &in); err != nil {
 		return nil, err
@@ -307,11 +304,7 @@ func (e *Emulator) listUserProfiles(body []byte) (any, error) {
 			return nil, err
 		}
 	}
-	limit, after, err := smPaging(in.MaxResults, in.NextToken, 1, 100, 10)
-	if err != nil {
-		return nil, err
-	}
-	desc, err := sortOrderDesc(in.SortOrder)
+	limit, after, desc, err := in.params()
 	if err != nil {
 		return nil, err
 	}

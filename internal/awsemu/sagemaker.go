@@ -104,6 +104,22 @@ func (t epoch) MarshalJSON() ([]byte, error) {
 	return []byte(strconv.FormatFloat(float64(ms)/1000, 'f', 3, 64)), nil
 }
 
+// listRequest is the paging and ordering every Studio List* call takes.
+type listRequest struct {
+	MaxResults                   *int
+	NextToken, SortOrder, SortBy *string
+}
+
+// params reads a Studio listing's page size (1–100, default 10), cursor and
+// order.
+func (l listRequest) params() (limit int, after string, desc bool, err error) {
+	if limit, after, err = smPaging(l.MaxResults, l.NextToken, 1, 100, 10); err != nil {
+		return 0, "", false, err
+	}
+	desc, err = sortOrderDesc(l.SortOrder)
+	return limit, after, desc, err
+}
+
 // smPaging reads MaxResults (lo–hi, default def) and NextToken.
 func smPaging(maxResults *int, token *string, lo, hi, def int) (limit int, after string, err error) {
 	limit = def
