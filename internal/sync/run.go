@@ -1,0 +1,239 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	gosync "sync"
+	"time"
+
+	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+
+	"github.com/sagebridge/sagebridge/internal/store"
+)
+
+// Run reconciles until ctx is done: it restores the identity claims and
+// held deletions from the status records, enqueues a full resync, and runs
+// the controller, the periodic resync and the verification sweep.
+func (s *Syncer) Run(ctx context.Context) error {
+	if err := s.restore(ctx); err != nil {
+		return err
+	}
+	c, err := NewController(ControllerOptions{
+		Queue: s.o.Store, Reconciler: s, Workers: s.o.Workers, Timeout: s.o.ReconcileTimeout,
+		Backoff: s.o.Backoff, OnTerminal: s.recordTerminal, Metrics: s.o.Metrics, Logger: s.log,
+		Now: s.o.Now, NewTimer: s.o.NewTimer,
+	})
+	if err != nil {
+		return err
+	}
+	var wg gosync.WaitGroup
+	wg.Go(func() { s.every(ctx, s.o.ResyncInterval, true, s.resyncLogged) })
+	if s.o.VerifyRate > 0 {
+		sweep := &sweeper{s: s}
+		wg.Go(func() { s.every(ctx, time.Duration(float64(time.Second)/s.o.VerifyRate), false, sweep.next) })
+	}
+	err = c.Run(ctx)
+	wg.Wait()
+	return err
+}
+
+// restore rebuilds the in-memory state that must survive a restart from
+// the status records: which user holds which name, and which deletions
+// wait for approval.
+func (s *Syncer) restore(ctx context.Context) error {
+	if err := s.claims.load(ctx, s.o.Status); err != nil {
+		return fmt.Errorf("restore identity claims: %w", err)
+	}
+	return scanStatus(ctx, s.o.Status, "", func(st Status) error {
+		if st.State == StateHeld {
+			s.held.hold(st.Key)
+		}
+		return nil
+	})
+}
+
+// every calls fn every interval until ctx is done (first at once when
+// now is set); a non-positive interval disables it.
+func (s *Syncer) every(ctx context.Context, interval time.Duration, now bool, fn func(context.Context)) {
+	if interval <= 0 {
+		return
+	}
+	if now {
+		fn(ctx)
+	}
+	for {
+		t := s.o.NewTimer(interval)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C():
+		}
+		fn(ctx)
+	}
+}
+
+func (s *Syncer) resyncLogged(ctx context.Context) {
+	if err := s.Resync(ctx); err != nil && ctx.Err() == nil {
+		s.log.ErrorContext(ctx, "full resync failed", "err", err)
+	}
+}
+
+// Resync enqueues every key, so that every user, team and the SAML
+// provider are looked at. Keys whose desired state is unchanged cost no
+// AWS call; to still find changes made by hand, Resync first lists the
+// domain's profiles and the account's roles (a number of calls bounded by
+// pages, not users) and marks for verification every recorded resource
+// that is missing from the lists.
+func (s *Syncer) Resync(ctx context.Context) error {
+	if err := s.markMissing(ctx); err != nil {
+		// Drift detection is best effort; the sweep will get there.
+		s.log.WarnContext(ctx, "resync: listing AWS for drift failed", "err", err)
+	}
+	keys := map[string]bool{}
+	if s.o.Metadata != nil {
+		keys[SAMLKey] = true
+	}
+	for _, t := range s.o.Mapping.Teams() {
+		keys[TeamKey(t)] = true
+	}
+	err := scanStatus(ctx, s.o.Status, "", func(st Status) error {
+		// Recorded teams and users include deleted ones whose resources
+		// may still need removing.
+		if k := Kind(st.Key); k == kindTeam || k == kindUser {
+			keys[st.Key] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("resync: scan status: %w", err)
+	}
+	for after := ""; ; {
+		page, err := s.o.Store.ScanGroups(ctx, after, 500)
+		if err != nil {
+			return fmt.Errorf("resync: scan groups: %w", err)
+		}
+		for _, g := range page.Items {
+			if team, ok, err := s.o.Mapping.TeamOf(g); err == nil && ok {
+				keys[TeamKey(team)] = true
+			}
+		}
+		if after = page.Next; after == "" {
+			break
+		}
+	}
+	const idPage = 1000
+	for offset := 0; ; offset += idPage {
+		ids, err := s.o.Store.UserIDs(ctx, offset, idPage)
+		if err != nil {
+			return fmt.Errorf("resync: list users: %w", err)
+		}
+		for _, id := range ids {
+			keys[store.UserKey(id)] = true
+		}
+		if len(ids) < idPage {
+			break
+		}
+	}
+	if err := s.enqueue(ctx, slices.Sorted(maps.Keys(keys))); err != nil {
+		return fmt.Errorf("resync: %w", err)
+	}
+	s.o.Metrics.LastResync.Set(float64(s.o.Now().Unix()))
+	s.log.InfoContext(ctx, "full resync enqueued", "keys", len(keys))
+	return nil
+}
+
+// markMissing lists the domain's profiles and the account's roles and
+// marks for verification the converged keys whose resource is gone.
+func (s *Syncer) markMissing(ctx context.Context) error {
+	profiles := map[string]bool{}
+	var token *string
+	for {
+		page, err := s.sm.ListUserProfiles(ctx, &sagemaker.ListUserProfilesInput{
+			DomainIdEquals: &s.aws.SageMaker.DomainID, MaxResults: sdkaws.Int32(100), NextToken: token})
+		if err != nil {
+			return fmt.Errorf("list user profiles: %w", err)
+		}
+		for _, p := range page.UserProfiles {
+			profiles[sdkaws.ToString(p.UserProfileName)] = true
+		}
+		if token = page.NextToken; sdkaws.ToString(token) == "" {
+			break
+		}
+	}
+	roles := map[string]bool{}
+	var marker *string
+	for {
+		page, err := s.iam.ListRoles(ctx, &iam.ListRolesInput{Marker: marker, MaxItems: sdkaws.Int32(1000)})
+		if err != nil {
+			return fmt.Errorf("list roles: %w", err)
+		}
+		for _, r := range page.Roles {
+			roles[strings.ToLower(sdkaws.ToString(r.RoleName))] = true
+		}
+		if !page.IsTruncated {
+			break
+		}
+		marker = page.Marker
+	}
+	return scanStatus(ctx, s.o.Status, "", func(st Status) error {
+		switch {
+		case st.Applied == "":
+		case Kind(st.Key) == kindUser && st.State == StateConverged && st.Profile != "" && !profiles[st.Profile]:
+			s.o.Metrics.Drift.WithLabelValues("profile").Inc()
+			s.markVerify(st.Key)
+		case Kind(st.Key) == kindTeam &&
+			(!roles[strings.ToLower(arnName(st.FederationRoleARN))] || !roles[strings.ToLower(arnName(st.ExecutionRoleARN))]):
+			s.o.Metrics.Drift.WithLabelValues("role").Inc()
+			s.markVerify(st.Key)
+		}
+		return nil
+	})
+}
+
+// sweeper walks the status records in key order, one per tick, marking
+// each for verification and enqueueing it: every resource is compared with
+// AWS in full now and then, at a rate that stays far below the API limits
+// whatever the number of users.
+type sweeper struct {
+	s     *Syncer
+	after string
+}
+
+func (w *sweeper) next(ctx context.Context) {
+	batch, err := w.s.o.Status.ScanStatus(ctx, w.after, 1)
+	if err != nil {
+		w.s.log.WarnContext(ctx, "verification sweep", "err", err)
+		return
+	}
+	if len(batch) == 0 {
+		w.after = "" // wrap around
+		return
+	}
+	key := batch[0].Key
+	w.after = key
+	if k := Kind(key); k != kindUser && k != kindTeam && k != kindSAML {
+		return
+	}
+	w.s.markVerify(key)
+	if err := w.s.o.Store.Enqueue(ctx, key); err != nil && !errors.Is(err, context.Canceled) {
+		w.s.log.WarnContext(ctx, "verification sweep", "key", key, "err", err)
+	}
+}
+
+// Approve lets held deletions proceed: the given queue keys, or every held
+// one when keys is empty. It returns the keys it approved and enqueues
+// them.
+func (s *Syncer) Approve(ctx context.Context, keys ...string) ([]string, error) {
+	approved := s.held.approve(keys)
+	return approved, s.enqueue(ctx, approved)
+}
+
+// Held lists the queue keys whose deletion waits for approval.
+func (s *Syncer) Held() []string { return s.held.heldKeys() }

@@ -1,0 +1,148 @@
+package sync
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"strings"
+	gosync "sync"
+	"time"
+)
+
+// States of a Status.
+const (
+	StateConverged = "converged" // AWS was found equal to the desired state
+	StatePending   = "pending"   // writes made; waiting to see them settle
+	StateSuspended = "suspended" // deprovisioned: the profile lost its userId tag
+	StateDeleting  = "deleting"  // deprovisioned past the grace period
+	StateDeleted   = "deleted"   // the profile is gone; the binding is kept
+	StateHeld      = "held"      // a deletion waits for `bridge approve`
+	StateConflict  = "conflict"  // unowned resource or identity collision
+	StateFailed    = "failed"    // a Terminal error; see LastError
+)
+
+// Status is what the sync recorded about one queue key: enough to skip AWS
+// entirely when nothing changed, to keep a profile's name across renames,
+// and to answer `bridge status`.
+type Status struct {
+	Key   string `json:"key"`
+	State string `json:"state"`
+	// Applied is the hash of the desired state last found converged in
+	// AWS. While the desired state hashes the same, a reconcile makes no
+	// AWS call unless the key was picked for verification.
+	Applied   string    `json:"applied,omitempty"`
+	AppliedAt time.Time `json:"appliedAt,omitzero"`
+	// Changed is when the sync last wrote to AWS for the key; a role
+	// written recently may not be visible to SageMaker yet.
+	Changed time.Time `json:"changed,omitzero"`
+
+	// Profile is the user's SageMaker profile name, bound (at Bound) before
+	// the profile is first created and kept across renames.
+	Profile string    `json:"profile,omitempty"`
+	Bound   time.Time `json:"bound,omitzero"`
+	// UserID and Team are the user's identity at the last reconcile; for a
+	// group key Team is the team the group made.
+	UserID string `json:"userId,omitempty"`
+	Team   string `json:"team,omitempty"`
+	// FederationRoleARN and ExecutionRoleARN are a team's roles as AWS
+	// reported them.
+	FederationRoleARN string `json:"federationRoleArn,omitempty"`
+	ExecutionRoleARN  string `json:"executionRoleArn,omitempty"`
+	// InactiveSince is when deprovisioning started: the grace period runs
+	// from here, and reactivation clears it.
+	InactiveSince time.Time `json:"inactiveSince,omitzero"`
+
+	LastError string    `json:"lastError,omitempty"`
+	ErrorAt   time.Time `json:"errorAt,omitzero"`
+}
+
+// StatusStore keeps Status records durably. It is the smallest addition
+// the store needs for the sync (a sync_status bucket: key -> JSON); until
+// the store has it, MemStatus stands in. Every method is safe for
+// concurrent use.
+type StatusStore interface {
+	// GetStatus returns the record of key, and false when there is none.
+	GetStatus(ctx context.Context, key string) (Status, bool, error)
+	PutStatus(ctx context.Context, s Status) error
+	DeleteStatus(ctx context.Context, key string) error
+	// ScanStatus returns up to limit records with keys after the given
+	// one, in key order; fewer than limit means the end.
+	ScanStatus(ctx context.Context, after string, limit int) ([]Status, error)
+}
+
+// MemStatus is a StatusStore in memory, for tests and for a daemon whose
+// store has no status bucket yet (bindings are then lost on restart).
+type MemStatus struct {
+	mu gosync.Mutex
+	m  map[string]Status
+}
+
+// NewMemStatus returns an empty MemStatus.
+func NewMemStatus() *MemStatus { return &MemStatus{m: map[string]Status{}} }
+
+// GetStatus implements StatusStore.
+func (s *MemStatus) GetStatus(_ context.Context, key string) (Status, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, ok := s.m[key]
+	return st, ok, nil
+}
+
+// PutStatus implements StatusStore.
+func (s *MemStatus) PutStatus(_ context.Context, st Status) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.m[st.Key] = st
+	return nil
+}
+
+// DeleteStatus implements StatusStore.
+func (s *MemStatus) DeleteStatus(_ context.Context, key string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.m, key)
+	return nil
+}
+
+// ScanStatus implements StatusStore.
+func (s *MemStatus) ScanStatus(_ context.Context, after string, limit int) ([]Status, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	keys := slices.Sorted(maps.Keys(s.m))
+	i, _ := slices.BinarySearch(keys, after)
+	if i < len(keys) && keys[i] == after {
+		i++
+	}
+	var out []Status
+	for ; i < len(keys) && len(out) < limit; i++ {
+		out = append(out, s.m[keys[i]])
+	}
+	return out, nil
+}
+
+// scanStatus calls fn for every record whose key starts with prefix.
+func scanStatus(ctx context.Context, ss StatusStore, prefix string, fn func(Status) error) error {
+	const page = 500
+	after := prefix
+	for {
+		batch, err := ss.ScanStatus(ctx, after, page)
+		if err != nil {
+			return err
+		}
+		for _, st := range batch {
+			if !strings.HasPrefix(st.Key, prefix) {
+				if st.Key > prefix {
+					return nil
+				}
+				continue
+			}
+			if err := fn(st); err != nil {
+				return err
+			}
+		}
+		if len(batch) < page {
+			return nil
+		}
+		after = batch[len(batch)-1].Key
+	}
+}

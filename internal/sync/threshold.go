@@ -1,0 +1,116 @@
+package sync
+
+import (
+	"maps"
+	"slices"
+	gosync "sync"
+	"time"
+
+	"github.com/sagebridge/sagebridge/internal/config"
+)
+
+// Resource kinds the deletion threshold counts separately.
+const (
+	deleteProfile = "profile"
+	deleteRole    = "role"
+)
+
+// threshold is the deletion safety rail: when one window would start more
+// than Count deletions of one kind, or more than Percent of the managed
+// resources of that kind, it trips; from then on every deletion is held
+// until approved, because a mass deletion is far more often a mistake (an
+// IdP misconfiguration, a wrong mapping) than an intention.
+type threshold struct {
+	cfg     config.DeletionThreshold
+	now     func() time.Time
+	metrics *Metrics
+
+	mu       gosync.Mutex
+	started  map[string][]time.Time // kind -> deletions started in the window
+	tripped  bool
+	held     map[string]bool // queue keys waiting for approval
+	approved map[string]bool
+}
+
+func newThreshold(cfg config.DeletionThreshold, now func() time.Time, m *Metrics) *threshold {
+	return &threshold{cfg: cfg, now: now, metrics: m, started: map[string][]time.Time{},
+		held: map[string]bool{}, approved: map[string]bool{}}
+}
+
+// allow decides whether the deletion of key (of kind, out of managed
+// resources of that kind) may start now, and counts it if so.
+func (t *threshold) allow(key, kind string, managed int) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := t.now()
+	if t.approved[key] {
+		delete(t.approved, key)
+		t.started[kind] = append(t.started[kind], now)
+		return true
+	}
+	window := t.cfg.Window.Duration
+	recent := slices.DeleteFunc(t.started[kind], func(at time.Time) bool { return now.Sub(at) >= window })
+	t.started[kind] = recent
+	n := len(recent) + 1
+	over := n > t.cfg.Count ||
+		(t.cfg.Percent > 0 && managed > 0 && float64(n)*100/float64(managed) > t.cfg.Percent)
+	if t.tripped || over {
+		t.tripped = true
+		t.held[key] = true
+		t.metrics.DeletionsHeld.Set(float64(len(t.held)))
+		return false
+	}
+	t.started[kind] = append(recent, now)
+	return true
+}
+
+// forget drops a held key whose deletion is no longer wanted (the user
+// came back).
+func (t *threshold) forget(key string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.held, key)
+	t.metrics.DeletionsHeld.Set(float64(len(t.held)))
+}
+
+// approve lets the given held keys (all of them when keys is empty)
+// delete, and returns the keys it approved. Once nothing is held the
+// threshold counts afresh.
+func (t *threshold) approve(keys []string) []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(keys) == 0 {
+		keys = slices.Sorted(maps.Keys(t.held))
+	}
+	var out []string
+	for _, k := range keys {
+		if t.held[k] {
+			delete(t.held, k)
+			t.approved[k] = true
+			out = append(out, k)
+		}
+	}
+	if len(t.held) == 0 {
+		t.tripped = false
+		clear(t.started)
+	}
+	t.metrics.DeletionsHeld.Set(float64(len(t.held)))
+	return out
+}
+
+// heldKeys lists the keys waiting for approval.
+func (t *threshold) heldKeys() []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return slices.Sorted(maps.Keys(t.held))
+}
+
+// hold marks a key held without counting it, for restoring the held
+// deletions recorded before a restart: the threshold stays tripped.
+func (t *threshold) hold(key string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.tripped = true
+	t.held[key] = true
+	t.metrics.DeletionsHeld.Set(float64(len(t.held)))
+}

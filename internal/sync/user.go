@@ -1,0 +1,172 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sagebridge/sagebridge/internal/mapping"
+	"github.com/sagebridge/sagebridge/internal/store"
+)
+
+// reconcileUser keeps one user's profile: provisioned while the user is
+// active and in a team, deprovisioned (suspended, then deleted after the
+// grace period) when the user is deactivated, deleted or in no team.
+func (s *Syncer) reconcileUser(ctx context.Context, id string) (Result, error) {
+	key := store.UserKey(id)
+	st, _, err := s.status(ctx, key)
+	if err != nil {
+		return Result{}, err
+	}
+	u, err := s.o.Store.GetUser(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return s.deprovision(ctx, st, id, "deleted", true)
+	}
+	if err != nil {
+		return Result{}, fmt.Errorf("read user %s: %w", id, err)
+	}
+	groups, err := s.groupsOf(ctx, id)
+	if err != nil {
+		return Result{}, err
+	}
+	ident, err := mapping.Resolve(s.o.Mapping, u, groups)
+	switch {
+	case errors.Is(err, mapping.ErrInactive):
+		return s.deprovision(ctx, st, id, "inactive", false)
+	case errors.Is(err, mapping.ErrNoTeam):
+		// Removed from every team group: the IdP's way of taking the
+		// app away, treated like a deactivation.
+		return s.deprovision(ctx, st, id, "in no team", false)
+	case err != nil:
+		return Result{}, Terminal(err)
+	}
+	return s.provision(ctx, st, id, ident)
+}
+
+func (s *Syncer) groupsOf(ctx context.Context, id string) ([]store.Group, error) {
+	ids, err := s.o.Store.GroupsOf(ctx, id)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("groups of user %s: %w", id, err)
+	}
+	groups := make([]store.Group, 0, len(ids))
+	for _, gid := range ids {
+		g, err := s.o.Store.GetGroup(ctx, gid)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("group %s of user %s: %w", gid, id, err)
+		}
+		groups = append(groups, g)
+	}
+	return groups, nil
+}
+
+// teamRoles returns the status of the user's team once its roles have
+// converged. Until then the user waits for the team (which wakes it when
+// it converges) and ok is false; a team in conflict or failed is reported
+// as the user's error, since the user cannot converge without it.
+func (s *Syncer) teamRoles(ctx context.Context, team, userKey string) (tst Status, ok bool, err error) {
+	dep := TeamKey(team)
+	usable := func(st Status) bool { return st.State == StateConverged && st.ExecutionRoleARN != "" }
+	tst, known, err := s.status(ctx, dep)
+	if err != nil || usable(tst) {
+		return tst, err == nil, err
+	}
+	if s.await(dep, userKey) && !known {
+		if err := s.o.Store.Enqueue(ctx, dep); err != nil {
+			return Status{}, false, fmt.Errorf("enqueue team %s: %w", team, err)
+		}
+	}
+	// The team may have converged between the two looks.
+	if tst, _, err = s.status(ctx, dep); err != nil || usable(tst) {
+		return tst, err == nil, err
+	}
+	if tst.State == StateConflict || tst.State == StateFailed {
+		return Status{}, false, Terminal(fmt.Errorf("team %s has no usable roles (%s): %s", team, tst.State, tst.LastError))
+	}
+	return Status{}, false, nil
+}
+
+func (s *Syncer) provision(ctx context.Context, st Status, id string, ident mapping.Identity) (Result, error) {
+	name := st.Profile
+	if name == "" {
+		name = ident.ProfileName
+	}
+	if err := s.claims.claim(mapping.Claim{Owner: id, UserID: ident.UserID, ProfileName: name}); err != nil {
+		return Result{}, s.conflict("identity", err)
+	}
+	team := ident.Teams[0].Name
+	tst, ready, err := s.teamRoles(ctx, team, st.Key)
+	if err != nil || !ready {
+		return Result{RequeueAfter: s.o.TeamWait}, err
+	}
+	spec := profileSpec{
+		Domain: s.aws.SageMaker.DomainID, Name: name, ExecutionRole: tst.ExecutionRoleARN,
+		Tags: map[string]string{TagUserID: ident.UserID, TagTeam: team, s.owner.Key: s.owner.Value},
+	}
+	h := hashOf(spec)
+	if st.Applied == h && st.State == StateConverged && !s.takeVerify(st.Key) {
+		return Result{}, nil
+	}
+	s.held.forget(st.Key)
+	a, err := s.readProfile(ctx, name)
+	if err != nil {
+		return Result{}, err
+	}
+	acts, wait, err := planProfile(spec, a, s.owner)
+	switch {
+	case errors.Is(err, ErrConflict):
+		return Result{}, s.conflict("profile", err)
+	case err != nil:
+		return Result{}, Terminal(err)
+	case wait:
+		return Result{RequeueAfter: s.o.PollInterval}, nil
+	}
+	if st.Applied == h && len(acts) > 0 {
+		s.o.Metrics.Drift.WithLabelValues("profile").Inc()
+	}
+	st.UserID, st.Team, st.InactiveSince = ident.UserID, team, time.Time{}
+	if st.Profile == "" {
+		// Bind the name before creating, so a crash between the two
+		// cannot lose which profile is this user's.
+		st.Profile, st.Bound = name, s.o.Now()
+		if len(acts) > 0 {
+			if err := s.putStatus(ctx, st); err != nil {
+				return Result{}, err
+			}
+		}
+	}
+	if len(acts) == 0 {
+		return Result{}, s.converged(ctx, st, StateConverged, h)
+	}
+	for _, act := range acts {
+		settled, err := s.applyProfile(ctx, spec, a, act)
+		if errors.Is(err, errRoleNotVisible) && s.o.Now().Sub(tst.Changed) < s.o.PropagationWindow {
+			s.log.DebugContext(ctx, "execution role not visible to SageMaker yet", "key", st.Key, "team", team)
+			return Result{RequeueAfter: s.o.PollInterval}, nil
+		}
+		if errors.Is(err, errRoleNotVisible) {
+			// Long after the role was written: it may have been changed or
+			// deleted by hand. Have the team verified, and retry this user
+			// when the team has converged again.
+			s.markVerify(TeamKey(team))
+			s.await(TeamKey(team), st.Key)
+			if qerr := s.o.Store.Enqueue(ctx, TeamKey(team)); qerr != nil {
+				return Result{}, qerr
+			}
+			return Result{}, Terminal(err)
+		}
+		if err != nil {
+			return Result{}, err
+		}
+		if !settled {
+			return Result{RequeueAfter: s.o.PollInterval}, nil
+		}
+	}
+	s.log.InfoContext(ctx, "user profile changed", "key", st.Key, "profile", name, "team", team, "actions", len(acts))
+	// Look again once SageMaker has settled before recording convergence.
+	st.State, st.Applied, st.Changed = StatePending, "", s.o.Now()
+	return Result{RequeueAfter: s.o.PollInterval}, s.putStatus(ctx, st)
+}
