@@ -92,7 +92,8 @@ type Lookup struct {
 	Prefix bool
 }
 
-// Page is one slice of a scan in id order. Next is empty on the last page.
+// Page is one slice of a scan in id (or key) order. Next is empty on the
+// last page; otherwise it is the "after" of the next page.
 type Page[T any] struct {
 	Items []T
 	Next  string
@@ -107,6 +108,13 @@ type QueueItem struct {
 	Gen       uint64    `json:"gen"`
 	Attempts  int       `json:"attempts"`
 	LastError string    `json:"lastError,omitempty"`
+}
+
+// StatusRecord is one status record: what the sync engine remembers about a
+// queue key, kept by the store as opaque bytes it never interprets.
+type StatusRecord struct {
+	Key  string
+	Data []byte
 }
 
 // Token is a named SCIM bearer token. Only its SHA-256 hash is kept.
@@ -145,7 +153,8 @@ type Store interface {
 	// is returned as it is.
 	UpdateUser(ctx context.Context, id string, fn UserUpdate) (User, error)
 	// DeleteUser removes the user, its index entries and its memberships.
-	// ifVersion 0 means unconditional.
+	// ifVersion 0 means unconditional. The status record of the user's
+	// queue key stays: see PutStatus.
 	DeleteUser(ctx context.Context, id string, ifVersion uint64) error
 	// LookupUsers returns the ids matching l, in id order.
 	LookupUsers(ctx context.Context, l Lookup) ([]string, error)
@@ -189,6 +198,27 @@ type Store interface {
 	// QueueChanged is signalled (without blocking) after every commit that
 	// enqueued something.
 	QueueChanged() <-chan struct{}
+	// QueueItem returns the queued item of key, ErrNotFound when the key is
+	// not queued.
+	QueueItem(ctx context.Context, key string) (QueueItem, error)
+
+	// PutStatus stores data as the status record of key, replacing any
+	// record it had. Status records belong to the sync engine: no other
+	// write creates or removes one. In particular DeleteUser and
+	// DeleteGroup keep the record of the deleted key, because the sync
+	// still needs what it recorded there (the user's profile name) to
+	// remove what it made in AWS; the sync deletes the record when it is
+	// done.
+	PutStatus(ctx context.Context, key string, data []byte) error
+	// GetStatus returns the record of key, ErrNotFound when there is none.
+	// The caller owns the returned bytes.
+	GetStatus(ctx context.Context, key string) ([]byte, error)
+	// DeleteStatus removes the record of key, ErrNotFound when there is
+	// none.
+	DeleteStatus(ctx context.Context, key string) error
+	// ScanStatus returns up to limit records with keys after the given
+	// one, in key order.
+	ScanStatus(ctx context.Context, after string, limit int) (Page[StatusRecord], error)
 
 	CreateToken(ctx context.Context, t Token) error
 	Tokens(ctx context.Context) ([]Token, error)

@@ -66,7 +66,7 @@ type itEnv struct {
 	ctx    context.Context
 	emu    *awsemu.Emulator
 	st     *boltstore.Store
-	status *MemStatus
+	status StatusStore
 	s      *Syncer
 	reg    *prometheus.Registry
 	clock  *skewClock
@@ -179,7 +179,7 @@ func newITEnv(t *testing.T, c itConfig) *itEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	e := &itEnv{t: t, ctx: ctx, emu: emu, st: st, status: NewMemStatus(), reg: prometheus.NewRegistry(), clock: clock, md: samlMetadata("v1"),
+	e := &itEnv{t: t, ctx: ctx, emu: emu, st: st, status: NewStoreStatus(st), reg: prometheus.NewRegistry(), clock: clock, md: samlMetadata("v1"),
 		iam: iam.New(io), sm: sagemaker.New(so)}
 	e.s, err = New(Options{
 		Store: st, Status: e.status, Config: cfg, Mapping: m,

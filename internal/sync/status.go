@@ -2,10 +2,7 @@ package sync
 
 import (
 	"context"
-	"maps"
-	"slices"
 	"strings"
-	gosync "sync"
 	"time"
 )
 
@@ -56,68 +53,20 @@ type Status struct {
 	ErrorAt   time.Time `json:"errorAt,omitzero"`
 }
 
-// StatusStore keeps Status records durably. It is the smallest addition
-// the store needs for the sync (a sync_status bucket: key -> JSON); until
-// the store has it, MemStatus stands in. Every method is safe for
-// concurrent use.
+// StatusStore keeps Status records. The daemon's is NewStoreStatus, over
+// the durable store, because the records must outlive the process: a user
+// renamed after a restart must keep its profile, not get a second one.
+// Every method is safe for concurrent use.
 type StatusStore interface {
 	// GetStatus returns the record of key, and false when there is none.
 	GetStatus(ctx context.Context, key string) (Status, bool, error)
 	PutStatus(ctx context.Context, s Status) error
+	// DeleteStatus removes the record of key; removing a record that is
+	// not there is not an error.
 	DeleteStatus(ctx context.Context, key string) error
 	// ScanStatus returns up to limit records with keys after the given
 	// one, in key order; fewer than limit means the end.
 	ScanStatus(ctx context.Context, after string, limit int) ([]Status, error)
-}
-
-// MemStatus is a StatusStore in memory, for tests and for a daemon whose
-// store has no status bucket yet (bindings are then lost on restart).
-type MemStatus struct {
-	mu gosync.Mutex
-	m  map[string]Status
-}
-
-// NewMemStatus returns an empty MemStatus.
-func NewMemStatus() *MemStatus { return &MemStatus{m: map[string]Status{}} }
-
-// GetStatus implements StatusStore.
-func (s *MemStatus) GetStatus(_ context.Context, key string) (Status, bool, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	st, ok := s.m[key]
-	return st, ok, nil
-}
-
-// PutStatus implements StatusStore.
-func (s *MemStatus) PutStatus(_ context.Context, st Status) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.m[st.Key] = st
-	return nil
-}
-
-// DeleteStatus implements StatusStore.
-func (s *MemStatus) DeleteStatus(_ context.Context, key string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.m, key)
-	return nil
-}
-
-// ScanStatus implements StatusStore.
-func (s *MemStatus) ScanStatus(_ context.Context, after string, limit int) ([]Status, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	keys := slices.Sorted(maps.Keys(s.m))
-	i, _ := slices.BinarySearch(keys, after)
-	if i < len(keys) && keys[i] == after {
-		i++
-	}
-	var out []Status
-	for ; i < len(keys) && len(out) < limit; i++ {
-		out = append(out, s.m[keys[i]])
-	}
-	return out, nil
 }
 
 // scanStatus calls fn for every record whose key starts with prefix.

@@ -59,6 +59,9 @@ func TestReopenKeepsDataAndCounters(t *testing.T) {
 	if err := s.CreateToken(ctx, store.Token{Name: "t", Hash: []byte{1}}); err != nil {
 		t.Fatalf("CreateToken: %v", err)
 	}
+	if err := s.PutStatus(ctx, store.UserKey("u1"), []byte(`{"profile":"ada"}`)); err != nil {
+		t.Fatalf("PutStatus: %v", err)
+	}
 	want, err := s.Stats(ctx)
 	if err != nil {
 		t.Fatalf("Stats: %v", err)
@@ -86,6 +89,9 @@ func TestReopenKeepsDataAndCounters(t *testing.T) {
 	if ids, err := s.LookupUsers(ctx, store.Lookup{Index: store.IndexUserEmail, Value: "ADA@example.com"}); err != nil || len(ids) != 1 {
 		t.Fatalf("email index after reopen = %v, %v", ids, err)
 	}
+	if data, err := s.GetStatus(ctx, store.UserKey("u1")); err != nil || string(data) != `{"profile":"ada"}` {
+		t.Fatalf("status after reopen = %s, %v", data, err)
+	}
 }
 
 func TestClosed(t *testing.T) {
@@ -98,6 +104,10 @@ func TestClosed(t *testing.T) {
 		"GetUser":    func() error { _, err := s.GetUser(ctx, "x"); return err }(),
 		"CreateUser": func() error { _, err := s.CreateUser(ctx, store.User{ID: "x", UserName: "x"}); return err }(),
 		"Enqueue":    s.Enqueue(ctx, "k"),
+		"QueueItem":  func() error { _, err := s.QueueItem(ctx, "k"); return err }(),
+		"PutStatus":  s.PutStatus(ctx, "k", nil),
+		"GetStatus":  func() error { _, err := s.GetStatus(ctx, "k"); return err }(),
+		"ScanStatus": func() error { _, err := s.ScanStatus(ctx, "", 1); return err }(),
 		"Stats":      func() error { _, err := s.Stats(ctx); return err }(),
 		"Backup":     func() error { _, err := s.Backup(ctx, new(strings.Builder)); return err }(),
 		"Close":      s.Close(),
@@ -222,6 +232,37 @@ func TestBackupWhileWriting(t *testing.T) {
 	}
 }
 
+// TestBackupKeepsStatus restores a backup and finds the sync's records:
+// losing them would lose every profile-name binding with the restore.
+func TestBackupKeepsStatus(t *testing.T) {
+	ctx := t.Context()
+	s := newTestStore(t)
+	if err := s.PutStatus(ctx, "user/u1", []byte(`{"profile":"ada"}`)); err != nil {
+		t.Fatalf("PutStatus: %v", err)
+	}
+	backup := filepath.Join(t.TempDir(), "backup.db")
+	f, err := os.Create(backup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Backup(ctx, f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatalf("Backup: %v", err)
+	}
+	checkFile(t, backup)
+	b, err := Open(backup, Options{})
+	if err != nil {
+		t.Fatalf("open backup: %v", err)
+	}
+	defer b.Close()
+	if data, err := b.GetStatus(ctx, "user/u1"); err != nil || string(data) != `{"profile":"ada"}` {
+		t.Fatalf("status in the backup = %s, %v", data, err)
+	}
+}
+
 // TestFailedWriteDoesNotFailItsBatch submits many writes at once, some of
 // which fail: the others must commit, the failing ones must leave nothing.
 func TestFailedWriteDoesNotFailItsBatch(t *testing.T) {
@@ -343,6 +384,7 @@ func TestInvalidInput(t *testing.T) {
 		{"empty displayName", func() error { _, err := s.CreateGroup(ctx, store.Group{ID: "g"}, nil); return err }},
 		{"empty queue key", func() error { return s.Enqueue(ctx, "") }},
 		{"empty token name", func() error { return s.CreateToken(ctx, store.Token{}) }},
+		{"empty status key", func() error { return s.PutStatus(ctx, "", []byte("{}")) }},
 	}
 	for _, tt := range tests {
 		if err := tt.call(); err == nil {

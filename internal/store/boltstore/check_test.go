@@ -33,10 +33,14 @@ func checkFile(t testing.TB, path string) {
 	}
 }
 
-// checkInvariants verifies what every write must keep true: indexes match
-// records, memberships mirror each other and name existing records, the
-// queue's two buckets agree, and the counters equal the record counts.
+// checkInvariants verifies what every write must keep true: the file has
+// exactly the declared buckets, indexes match records, memberships mirror
+// each other and name existing records, the queue's two buckets agree, and
+// the counters equal the record counts.
 func checkInvariants(tx *bolt.Tx) error {
+	if err := checkLayout(tx); err != nil {
+		return err
+	}
 	nameIdx := map[string]string{}
 	extIdx := map[string]bool{}
 	mailIdx := map[string]bool{}
@@ -125,6 +129,27 @@ func checkInvariants(tx *bolt.Tx) error {
 		}
 	}
 	return nil
+}
+
+// checkLayout catches a bucket used without being declared in schema.go
+// (Open would not create it in a new file) and a declared one missing.
+func checkLayout(tx *bolt.Tx) error {
+	declared := map[string]bool{}
+	for _, b := range allBuckets {
+		declared[string(b)] = true
+	}
+	found := 0
+	err := tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
+		if !declared[string(name)] {
+			return fmt.Errorf("bucket %s is not declared in schema.go", name)
+		}
+		found++
+		return nil
+	})
+	if err == nil && found != len(declared) {
+		err = fmt.Errorf("file has %d of the %d declared buckets", found, len(declared))
+	}
+	return err
 }
 
 func checkQueue(tx *bolt.Tx) error {

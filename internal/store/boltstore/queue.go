@@ -218,3 +218,30 @@ func (s *Store) Reschedule(ctx context.Context, key string, gen uint64, due time
 	}
 	return nil
 }
+
+// QueueItem returns the queued item of key, store.ErrNotFound when the key
+// is not queued. queue_keys gives its due, so this is two point reads.
+func (s *Store) QueueItem(ctx context.Context, key string) (store.QueueItem, error) {
+	var it store.QueueItem
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		due, _, queued, err := queueState(bucketQueueKeys.in(tx), key)
+		if err != nil {
+			return err
+		}
+		if !queued {
+			return store.ErrNotFound
+		}
+		v := bucketQueue.in(tx).Get(queueKey(due, key))
+		if v == nil {
+			return fmt.Errorf("queue_keys holds %s but the queue does not: store damaged", key)
+		}
+		if err := json.Unmarshal(v, &it); err != nil {
+			return fmt.Errorf("decode queue item %s: %w", key, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return store.QueueItem{}, fmt.Errorf("queue item %s: %w", key, err)
+	}
+	return it, nil
+}

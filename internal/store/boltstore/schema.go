@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -41,10 +42,15 @@ var (
 	bucketTokens = bucket("tokens")
 	// meta: schema version and the counters behind Stats.
 	bucketMeta = bucket("meta")
+	// sync_status: queue key -> the sync engine's opaque status record
+	// (since version 2).
+	bucketStatus = bucket("sync_status")
 )
 
-// allBuckets is the layout of the current schema version.
-var allBuckets = []bucket{
+// v1Buckets is the layout of version 1. migrateV1 creates exactly these,
+// not allBuckets, so that a file from before versioning goes through every
+// later migration like a version 1 file does.
+var v1Buckets = []bucket{
 	bucketUsers, bucketGroups,
 	bucketUserName, bucketUserExternal, bucketUserEmail,
 	bucketGroupName, bucketGroupExternal,
@@ -52,6 +58,9 @@ var allBuckets = []bucket{
 	bucketQueue, bucketQueueKeys,
 	bucketTokens, bucketMeta,
 }
+
+// allBuckets is the layout of the current schema version.
+var allBuckets = append(slices.Clone(v1Buckets), bucketStatus)
 
 // in returns the bucket in tx. Open has checked that every bucket exists,
 // so the result is never nil for a store that opened.
@@ -67,7 +76,7 @@ var (
 
 // SchemaVersion is the layout version this code writes. A file with a newer
 // version is refused rather than misread.
-const SchemaVersion uint64 = 1
+const SchemaVersion uint64 = 2
 
 // ErrSchemaTooNew is returned by Open for a file written by a newer
 // sagebridge.
@@ -87,13 +96,14 @@ type migration struct {
 // of them, so new files and upgraded files take the same path.
 var migrations = []migration{
 	{to: 1, name: "create buckets and count records", apply: migrateV1},
+	{to: 2, name: "create the sync status bucket", apply: migrateV2},
 }
 
 // migrateV1 creates the buckets of version 1 and computes the counters from
 // the records present: files written before versioning (version 0) had no
 // counters.
 func migrateV1(tx *bolt.Tx) error {
-	for _, b := range allBuckets {
+	for _, b := range v1Buckets {
 		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 			return fmt.Errorf("create bucket %s: %w", b, err)
 		}
@@ -111,6 +121,15 @@ func migrateV1(tx *bolt.Tx) error {
 		if err := bucketMeta.in(tx).Put(c.key, u64(n)); err != nil {
 			return fmt.Errorf("write counter %s: %w", c.key, err)
 		}
+	}
+	return nil
+}
+
+// migrateV2 adds the bucket where the sync engine keeps what must survive
+// a restart (profile-name bindings, applied hashes, held deletions).
+func migrateV2(tx *bolt.Tx) error {
+	if _, err := tx.CreateBucketIfNotExists(bucketStatus); err != nil {
+		return fmt.Errorf("create bucket %s: %w", bucketStatus, err)
 	}
 	return nil
 }

@@ -3,7 +3,9 @@ package boltstore
 import (
 	"errors"
 	"path/filepath"
+	"slices"
 	"testing"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -98,6 +100,68 @@ func TestMigrate(t *testing.T) {
 			checkFile(t, path)
 		})
 	}
+}
+
+// TestMigrateV1ToV2 opens a version 1 file, written here bucket by bucket
+// as version 1 left it rather than by migrateV1, so that a change to the
+// version 1 code cannot hide a break in the upgrade path.
+func TestMigrateV1ToV2(t *testing.T) {
+	ctx := t.Context()
+	user := []byte(`{"id":"u1","userName":"ada","active":true,"data":{},"version":1}`)
+	item := []byte(`{"key":"user/u1","due":"2030-01-01T00:00:00Z","gen":1,"attempts":0}`)
+	due := u64(uint64(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()))
+	path := writeRaw(t, func(tx *bolt.Tx) error {
+		names := []string{"users", "groups", "idx_user_name", "idx_user_external", "idx_user_email",
+			"idx_group_name", "idx_group_external", "member", "memberof", "queue", "queue_keys", "tokens", "meta"}
+		for _, n := range names {
+			if _, err := tx.CreateBucket([]byte(n)); err != nil {
+				return err
+			}
+		}
+		puts := []struct{ b, k, v []byte }{
+			{[]byte("users"), []byte("u1"), user},
+			{[]byte("idx_user_name"), []byte("ada"), []byte("u1")},
+			{[]byte("queue"), append(slices.Clone(due), "user/u1"...), item},
+			{[]byte("queue_keys"), []byte("user/u1"), append(slices.Clone(due), u64(1)...)},
+			{[]byte("meta"), []byte("count_users"), u64(1)},
+			{[]byte("meta"), []byte("count_groups"), u64(0)},
+			{[]byte("meta"), []byte("count_queue"), u64(1)},
+			{[]byte("meta"), []byte("schema_version"), u64(1)},
+		}
+		for _, p := range puts {
+			if err := tx.Bucket(p.b).Put(p.k, p.v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatalf("Open of a version 1 file: %v", err)
+	}
+	if u, err := s.GetUser(ctx, "u1"); err != nil || u.UserName != "ada" {
+		t.Fatalf("user after migration = %+v, %v", u, err)
+	}
+	if it, err := s.QueueItem(ctx, "user/u1"); err != nil || it.Gen != 1 {
+		t.Fatalf("queue item after migration = %+v, %v", it, err)
+	}
+	if st, err := s.Stats(ctx); err != nil || st != (store.Stats{Users: 1, QueueDepth: 1}) {
+		t.Fatalf("Stats after migration = %+v, %v", st, err)
+	}
+	if _, err := s.GetStatus(ctx, "user/u1"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("GetStatus in a migrated file: %v, want %v", err, store.ErrNotFound)
+	}
+	if err := s.PutStatus(ctx, "user/u1", []byte(`{"profile":"ada"}`)); err != nil {
+		t.Fatalf("PutStatus after migration: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if v := readVersion(t, path); v != 2 {
+		t.Fatalf("schema version after Open = %d, want 2", v)
+	}
+	checkFile(t, path)
 }
 
 func migrateAndStamp(tx *bolt.Tx) error {

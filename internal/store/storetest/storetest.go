@@ -43,6 +43,10 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"QueueGen", testQueueGen},
 		{"QueueOrder", testQueueOrder},
 		{"QueueChanged", testQueueChanged},
+		{"QueueItem", testQueueItem},
+		{"StatusRecords", testStatusRecords},
+		{"StatusScan", testStatusScan},
+		{"StatusSurvivesDelete", testStatusSurvivesDelete},
 		{"Tokens", testTokens},
 		{"Stats", testStats},
 		{"Scans", testScans},
@@ -50,6 +54,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ConcurrentCreates", testConcurrentCreates},
 		{"ConcurrentUserNameRace", testConcurrentUserNameRace},
 		{"ConcurrentIncrements", testConcurrentIncrements},
+		{"ConcurrentStatus", testConcurrentStatus},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

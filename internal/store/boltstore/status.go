@@ -1,0 +1,82 @@
+package boltstore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/sagebridge/sagebridge/internal/store"
+)
+
+// Status records live in sync_status under their queue key. The store
+// neither decodes them nor ties them to users or groups: deleting a user
+// leaves its record for the sync to deprovision from.
+
+// PutStatus stores data as the record of key.
+func (s *Store) PutStatus(ctx context.Context, key string, data []byte) error {
+	if key == "" {
+		return errors.New("put status: empty key")
+	}
+	err := s.submit(ctx, func(w *wtx) error {
+		return bucketStatus.in(w.Tx).Put([]byte(key), data)
+	})
+	if err != nil {
+		return fmt.Errorf("put status %s: %w", key, err)
+	}
+	return nil
+}
+
+// GetStatus returns a copy of the record of key, or store.ErrNotFound.
+func (s *Store) GetStatus(ctx context.Context, key string) ([]byte, error) {
+	var data []byte
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		v := bucketStatus.in(tx).Get([]byte(key))
+		if v == nil {
+			return store.ErrNotFound
+		}
+		// v points into the mmap, valid only while tx is open.
+		data = bytes.Clone(v)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("get status %s: %w", key, err)
+	}
+	return data, nil
+}
+
+// DeleteStatus removes the record of key, store.ErrNotFound if there is
+// none.
+func (s *Store) DeleteStatus(ctx context.Context, key string) error {
+	err := s.submit(ctx, func(w *wtx) error {
+		b := bucketStatus.in(w.Tx)
+		if b.Get([]byte(key)) == nil {
+			return store.ErrNotFound
+		}
+		return b.Delete([]byte(key))
+	})
+	if err != nil {
+		return fmt.Errorf("delete status %s: %w", key, err)
+	}
+	return nil
+}
+
+// ScanStatus returns up to limit records (DefaultLimit when limit <= 0, at
+// most MaxLimit) with keys after the given one, each page in its own read
+// transaction.
+func (s *Store) ScanStatus(ctx context.Context, after string, limit int) (store.Page[store.StatusRecord], error) {
+	var p store.Page[store.StatusRecord]
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		var err error
+		p, err = scanPage(bucketStatus.in(tx), after, limit, func(key string, v []byte) (store.StatusRecord, error) {
+			return store.StatusRecord{Key: key, Data: bytes.Clone(v)}, nil
+		})
+		return err
+	})
+	if err != nil {
+		return store.Page[store.StatusRecord]{}, fmt.Errorf("scan status after %q: %w", after, err)
+	}
+	return p, nil
+}
