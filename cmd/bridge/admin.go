@@ -26,21 +26,30 @@ type location struct {
 
 func (l *location) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&l.data, "data", "", "data directory (default: dataDir of --config, else ./data)")
-	cmd.Flags().StringVar(&l.config, "config", "", "configuration file whose dataDir to use")
+	cmd.Flags().StringVar(&l.config, "config", "", "configuration file whose dataDir (and, for the sync commands, AWS account) to use")
 }
 
 func (l *location) dataDir() (string, error) {
-	switch {
-	case l.data != "":
-		return l.data, nil
-	case l.config != "":
-		cfg, err := config.Load(l.config)
-		if err != nil {
-			return "", err
+	_, dir, err := l.load()
+	return dir, err
+}
+
+// load returns the configuration of --config (nil without it: dev mode's
+// default location) and the data directory.
+func (l *location) load() (*config.Config, string, error) {
+	var cfg *config.Config
+	dir := config.Default().DataDir
+	if l.config != "" {
+		var err error
+		if cfg, err = config.Load(l.config); err != nil {
+			return nil, "", err
 		}
-		return cfg.DataDir, nil
+		dir = cfg.DataDir
 	}
-	return config.Default().DataDir, nil
+	if l.data != "" {
+		dir = l.data
+	}
+	return cfg, dir, nil
 }
 
 // openAdmin reaches the store through a running daemon's control socket, or

@@ -22,7 +22,8 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCmd(), newConfigCmd(), newTokenCmd(), newBackupCmd())
+	root.AddCommand(newServeCmd(), newConfigCmd(), newTokenCmd(), newBackupCmd(),
+		newPlanCmd(), newSyncCmd(), newStatusCmd(), newApproveCmd())
 	return root
 }
 

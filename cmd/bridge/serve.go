@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
+	"github.com/sagebridge/sagebridge/configs"
 	"github.com/sagebridge/sagebridge/internal/config"
 	"github.com/sagebridge/sagebridge/internal/control"
 	"github.com/sagebridge/sagebridge/internal/metrics"
@@ -40,8 +41,17 @@ func newServeCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve (--config FILE | --dev)",
 		Short: "Run the daemon",
-		Long: `Run the daemon. --dev runs on loopback with a local data directory and
-prints a generated SCIM token; --config runs from a configuration file.`,
+		Long: `Run the daemon: SCIM, and the sync that keeps AWS equal to it.
+
+--dev runs on loopback from configs/dev.yaml (carried in the binary) with a
+local data directory, prints a generated SCIM token, and syncs to the built-in
+AWS emulator, whose URL it prints and writes to DATA/dev-aws-endpoint.
+
+--config runs from a configuration file and syncs to the account of its aws
+section (region and rate limits from the file; credentials and the
+AWS_ENDPOINT_URL_IAM / AWS_ENDPOINT_URL_SAGEMAKER endpoints from the standard
+AWS configuration chain). A file without aws and mapping sections serves SCIM
+only.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.dev == (o.config != "") {
@@ -66,15 +76,17 @@ prints a generated SCIM token; --config runs from a configuration file.`,
 }
 
 func (o serveOptions) load() (*config.Config, error) {
-	cfg := config.Default()
+	var cfg *config.Config
+	var err error
 	if o.dev {
-		cfg.Log.Format = "text" // a terminal reads dev mode's log
+		// The binary carries dev mode's configuration and policies, so it
+		// works from any directory.
+		cfg, err = config.ParseFS(configs.FS, configs.DevPath)
+	} else {
+		cfg, err = config.Load(o.config)
 	}
-	if o.config != "" {
-		var err error
-		if cfg, err = config.Load(o.config); err != nil {
-			return nil, err
-		}
+	if err != nil {
+		return nil, err
 	}
 	if o.data != "" {
 		cfg.DataDir = o.data
@@ -129,35 +141,50 @@ func serve(ctx context.Context, cfg *config.Config, dev bool, out io.Writer) err
 	var devToken string
 	if dev {
 		if devToken, err = ensureDevToken(ctx, st, cfg.DataDir); err != nil {
+			ctlLn.Close()
 			return err
 		}
 	}
 
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg, st)
+	ds, err := startDaemonSync(ctx, cfg, dev, st, reg, logger)
+	if err != nil {
+		ctlLn.Close()
+		return err
+	}
+	defer ds.close(logger)
+
 	h := &scim.Handler{
 		Store: st, Users: schema.NewUserType(exts...), Groups: schema.NewGroupType(),
 		Metrics: m, Logger: logger,
 		MaxBodyBytes: cfg.SCIM.MaxBodyBytes, MaxInFlight: cfg.SCIM.MaxInFlight,
 	}
-	mux := newPublicMux(h)
+	// The listeners stop when the signal context ends or the syncer fails.
+	srvCtx, stopServer := context.WithCancel(ctx)
+	defer stopServer()
 	srv := &server.Server{
 		Listen: cfg.Listen, AdminListen: cfg.AdminListen,
-		Public: mux, Registry: reg, Logger: logger,
+		Public: newPublicMux(h), Registry: reg, Logger: logger,
 		Ready: func(ctx context.Context) error {
 			_, err := st.Stats(ctx)
 			return err
 		},
 		ShutdownTimeout: cfg.SCIM.ShutdownTimeout.Duration,
-		Control:         control.Handler(control.Local{Store: st, Now: time.Now}),
+		Control:         control.Handler(control.Local{Store: st, Now: time.Now}, ds.control()),
 		ControlListener: ctlLn,
 		Started: func(public, admin net.Addr) {
 			if dev {
-				printDevBanner(out, public, admin, cfg.DataDir, devToken)
+				printDevBanner(out, public, admin, cfg, devToken, ds.dev)
 			}
 		},
 	}
-	return srv.Run(ctx)
+	ds.run(stopServer, logger)
+	runErr := srv.Run(srvCtx)
+	// SCIM has stopped accepting and its in-flight writes are committed:
+	// stop the syncer (its keys stay queued), then the deferred calls stop
+	// the emulator and close the store.
+	return errors.Join(runErr, ds.stop())
 }
 
 // devTokenFile holds dev mode's token so that a restart can print it again:
@@ -194,15 +221,25 @@ func ensureDevToken(ctx context.Context, st store.Store, dataDir string) (string
 	return secret, nil
 }
 
-func printDevBanner(w io.Writer, public, admin net.Addr, dataDir, token string) {
+func printDevBanner(w io.Writer, public, admin net.Addr, cfg *config.Config, token string, aws *devAWS) {
 	base := "http://" + public.String() + scim.Prefix
 	fmt.Fprintf(w, `sagebridge dev mode
   SCIM base URL : %s
   SCIM token    : %s   (also in %s)
   metrics       : http://%s/metrics
-Try:
+`, base, token, filepath.Join(cfg.DataDir, devTokenFile), admin.String())
+	if aws != nil {
+		fmt.Fprintf(w, `  AWS emulator  : %s   (also in %s; account %s, domain %s)
+`, aws.url, aws.file, cfg.AWS.AccountID, cfg.AWS.SageMaker.DomainID)
+	}
+	fmt.Fprintf(w, `Try:
   curl -s -H "Authorization: Bearer %s" -H "Content-Type: application/scim+json" \
     -d '{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"alice@example.com","name":{"givenName":"Alice","familyName":"Lee"},"emails":[{"value":"alice@example.com","type":"work","primary":true}]}' \
     %s/Users
-`, base, token, filepath.Join(dataDir, devTokenFile), admin.String(), token, base)
+`, token, base)
+	if aws != nil {
+		fmt.Fprintf(w, `  then make her a member of a group named team-<name> and watch her SageMaker profile appear:
+  bridge status alice@example.com --data %s
+`, cfg.DataDir)
+	}
 }

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -52,6 +53,9 @@ type Config struct {
 	// compiled is the mapping compiled while Parse checked it, so that the
 	// expressions are compiled and the policy files read once per load.
 	compiled *Compiled
+	// fsys, when set, is where the policy files are read from (ParseFS);
+	// nil means the operating system's file system.
+	fsys fs.FS
 }
 
 // Log configures the daemon's structured log on stderr.
@@ -165,8 +169,26 @@ func Load(path string) (*Config, error) {
 // Parse is Load for a file already read; path names the file in problems
 // and anchors a relative dataDir.
 func Parse(path string, data []byte) (*Config, error) {
+	return parse(path, data, nil)
+}
+
+// ParseFS loads the file at path in fsys, reading the policy files it names
+// from fsys too (relative to the file's directory there), so that a
+// configuration embedded in the binary carries its policies with it. A
+// relative dataDir is anchored as by Parse: for a file at the root of fsys
+// it stays relative to the working directory.
+func ParseFS(fsys fs.FS, path string) (*Config, error) {
+	data, err := fs.ReadFile(fsys, path)
+	if err != nil {
+		return nil, fmt.Errorf("load config: %w", err)
+	}
+	return parse(path, data, fsys)
+}
+
+func parse(path string, data []byte, fsys fs.FS) (*Config, error) {
 	c := Default()
 	c.Path = path
+	c.fsys = fsys
 	d := &decoder{file: path, lines: map[string]int{}, bad: map[string]bool{}}
 	if root := d.document(data); root != nil {
 		d.decode(root, reflect.ValueOf(c).Elem(), "")

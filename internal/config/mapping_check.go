@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"path/filepath"
 	"slices"
@@ -56,6 +57,7 @@ type mappingChecker struct {
 	m    *Mapping
 	a    *AWS
 	dir  string // anchors relative policy file paths
+	fsys fs.FS  // where policy files are read from; nil: the OS
 	comp *Compiled
 	// Policy files that failed to load, or to render for some team, by
 	// path as written.
@@ -80,7 +82,7 @@ func (c *Config) checkMapping(v *validator) *Compiled {
 	if c.Path != "" {
 		dir = filepath.Dir(c.Path)
 	}
-	mc := &mappingChecker{v: v, m: m, a: a, dir: dir, loadErr: map[string]error{}, bad: map[string]error{},
+	mc := &mappingChecker{v: v, m: m, a: a, dir: dir, fsys: c.fsys, loadErr: map[string]error{}, bad: map[string]error{},
 		comp: &Compiled{SessionTags: map[string]cel.Program{}, Policies: map[string]*PolicyFile{}}}
 	if m.UserID.Source == "" {
 		v.add("mapping.userId", "is required: a CEL expression over user and groups, such as user.userName.split('@')[0] or user.externalId")
@@ -370,7 +372,7 @@ func (mc *mappingChecker) policy(path string) (*PolicyFile, error) {
 	if err, ok := mc.loadErr[path]; ok {
 		return nil, err
 	}
-	p, err := loadPolicy(mc.dir, path)
+	p, err := loadPolicy(mc.fsys, mc.dir, path)
 	if err != nil {
 		mc.loadErr[path] = err
 		return nil, err

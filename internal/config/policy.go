@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,13 +55,20 @@ func policyName(path string) string {
 }
 
 // loadPolicy reads and parses one policy file. dir anchors a relative path,
-// like dataDir, so a file means the same from any working directory.
-func loadPolicy(dir, path string) (*PolicyFile, error) {
+// like dataDir, so a file means the same from any working directory. With
+// fsys the file is read from there (fs.FS paths are always relative).
+func loadPolicy(fsys fs.FS, dir, path string) (*PolicyFile, error) {
 	resolved := path
 	if !filepath.IsAbs(path) {
 		resolved = filepath.Join(dir, path)
 	}
-	data, err := os.ReadFile(resolved)
+	var data []byte
+	var err error
+	if fsys != nil {
+		data, err = fs.ReadFile(fsys, filepath.ToSlash(resolved))
+	} else {
+		data, err = os.ReadFile(resolved)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("cannot read policy file: %w", err)
 	}

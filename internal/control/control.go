@@ -1,8 +1,9 @@
-// Package control is the local administration API: token management and
-// backups. bbolt holds an exclusive lock on the database, so while the
-// daemon runs the CLI reaches the store through the daemon's Unix socket;
-// when it does not run, the CLI opens the store itself. Both paths share
-// the Admin interface, so every command behaves the same either way.
+// Package control is the local administration API: token management,
+// backups (Admin) and the sync engine's plan, status and approvals (Sync).
+// bbolt holds an exclusive lock on the database, so while the daemon runs
+// the CLI reaches the store through the daemon's Unix socket; when it does
+// not run, the CLI opens the store itself. Both paths share the Admin and
+// Sync interfaces, so every command behaves the same either way.
 package control
 
 import (

@@ -1,6 +1,7 @@
 package control
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -42,9 +43,14 @@ func Listen(path string) (net.Listener, error) {
 	return ln, nil
 }
 
-// Handler serves a on the control socket.
-func Handler(a Admin) http.Handler {
+// Handler serves a and s on the control socket. s is nil for a daemon
+// that keeps no AWS account in sync: use SyncDisabled to say why.
+func Handler(a Admin, s Sync) http.Handler {
+	if s == nil {
+		s = SyncDisabled("the daemon was started without a sync engine")
+	}
 	mux := http.NewServeMux()
+	mountSync(mux, s)
 	mux.HandleFunc("POST /tokens/{name}", func(w http.ResponseWriter, r *http.Request) {
 		secret, err := a.CreateToken(r.Context(), r.PathValue("name"))
 		respond(w, map[string]string{"token": secret}, err)
@@ -75,7 +81,13 @@ type errorBody struct {
 
 // Errors keep their kind across the socket so that the CLI can tell "no
 // such token" from a failure.
-var kinds = map[string]error{"not_found": store.ErrNotFound, "conflict": store.ErrConflict, "invalid_name": ErrInvalidName}
+var kinds = map[string]error{
+	"not_found": store.ErrNotFound, "conflict": store.ErrConflict, "invalid_name": ErrInvalidName,
+	"sync_disabled": ErrSyncDisabled, "bad_request": errBadRequest,
+}
+
+// errBadRequest is a request body the handler cannot decode.
+var errBadRequest = errors.New("bad request")
 
 func respond(w http.ResponseWriter, body any, err error) {
 	w.Header().Set("Content-Type", "application/json")
@@ -114,10 +126,22 @@ func Dial(path string) (*Client, bool) {
 	return &Client{http: &http.Client{Transport: tr}}, true
 }
 
-func (c *Client) do(ctx context.Context, method, path string, out any) error {
-	req, err := http.NewRequestWithContext(ctx, method, "http://bridge"+path, nil)
+// do sends in (JSON, when not nil) and decodes the answer into out.
+func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return fmt.Errorf("control socket: encode request: %w", err)
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, "http://bridge"+path, body)
 	if err != nil {
 		return err
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -134,24 +158,27 @@ func (c *Client) do(ctx context.Context, method, path string, out any) error {
 		}
 		return errors.New(eb.Error)
 	}
-	return json.NewDecoder(resp.Body).Decode(out)
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("control socket: decode answer: %w", err)
+	}
+	return nil
 }
 
 func (c *Client) CreateToken(ctx context.Context, name string) (string, error) {
 	var body map[string]string
-	err := c.do(ctx, http.MethodPost, "/tokens/"+url.PathEscape(name), &body)
+	err := c.do(ctx, http.MethodPost, "/tokens/"+url.PathEscape(name), nil, &body)
 	return body["token"], err
 }
 
 func (c *Client) Tokens(ctx context.Context) ([]TokenInfo, error) {
 	var tokens []TokenInfo
-	err := c.do(ctx, http.MethodGet, "/tokens", &tokens)
+	err := c.do(ctx, http.MethodGet, "/tokens", nil, &tokens)
 	return tokens, err
 }
 
 func (c *Client) RevokeToken(ctx context.Context, name string) error {
 	var body map[string]string
-	return c.do(ctx, http.MethodDelete, "/tokens/"+url.PathEscape(name), &body)
+	return c.do(ctx, http.MethodDelete, "/tokens/"+url.PathEscape(name), nil, &body)
 }
 
 func (c *Client) Backup(ctx context.Context, w io.Writer) (int64, error) {

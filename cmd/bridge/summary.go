@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/sagebridge/sagebridge/internal/control"
+	"github.com/sagebridge/sagebridge/internal/store"
+	bridgesync "github.com/sagebridge/sagebridge/internal/sync"
+)
+
+// soon is how far ahead a queued key still counts as work to do: a key due
+// later waits on purpose (a deprovisioned user's grace period), not for
+// the sync to catch up.
+const soon = time.Minute
+
+// maxQueueScan is how much of the queue a summary reads, the most the
+// store returns at once. The queue is ordered by due time, so the keys due
+// now come first: beyond it the counts are lower bounds, and a queue with
+// that many keys due is far from converged anyway.
+const maxQueueScan = 1000
+
+// queueHorizon reaches past every due time, so that DueItems reads the
+// queue from its head whatever is due when.
+const queueHorizon = 100 * 365 * 24 * time.Hour
+
+// Summary implements control.Sync.
+func (e *engine) Summary(ctx context.Context) (control.Summary, error) {
+	if err := e.failed(); err != nil {
+		return control.Summary{}, err
+	}
+	now := time.Now()
+	stats, err := e.store.Stats(ctx)
+	if err != nil {
+		return control.Summary{}, fmt.Errorf("summary: %w", err)
+	}
+	sum := control.Summary{At: now.UTC(), Users: stats.Users, States: map[string]map[string]int{},
+		Held: []string{}, Problems: []control.KeyProblem{}}
+	err = scanAllStatus(ctx, e.status, func(st bridgesync.Status) error {
+		kind := bridgesync.Kind(st.Key)
+		if sum.States[kind] == nil {
+			sum.States[kind] = map[string]int{}
+		}
+		sum.States[kind][st.State]++
+		switch st.State {
+		case bridgesync.StateHeld:
+			sum.Held = append(sum.Held, st.Key)
+		case bridgesync.StateConflict, bridgesync.StateFailed:
+			if len(sum.Problems) < control.MaxProblems {
+				sum.Problems = append(sum.Problems, control.KeyProblem{Key: st.Key, State: st.State, Error: st.LastError})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return control.Summary{}, fmt.Errorf("summary: %w", err)
+	}
+	if sum.Queue, err = queueSummary(ctx, e.store, stats.QueueDepth, now); err != nil {
+		return control.Summary{}, err
+	}
+	sum.Reasons = notConverged(sum)
+	sum.Converged = len(sum.Reasons) == 0
+	return sum, nil
+}
+
+func queueSummary(ctx context.Context, st store.Store, depth int, now time.Time) (control.QueueSummary, error) {
+	q := control.QueueSummary{Depth: depth}
+	if depth == 0 {
+		return q, nil
+	}
+	items, err := st.DueItems(ctx, now.Add(queueHorizon), min(depth, maxQueueScan))
+	if err != nil {
+		return q, fmt.Errorf("summary: read the queue: %w", err)
+	}
+	if len(items) > 0 {
+		q.Next = items[0].Due.UTC()
+	}
+	for _, it := range items {
+		if !it.Due.After(now.Add(soon)) {
+			q.Due++
+		}
+		if it.Attempts > 0 || it.LastError != "" {
+			q.Retrying++
+		}
+	}
+	return q, nil
+}
+
+// notConverged lists why the sync has not converged; none means it has.
+func notConverged(s control.Summary) []string {
+	var why []string
+	if s.Queue.Due > 0 {
+		why = append(why, fmt.Sprintf("%d keys due within %s", s.Queue.Due, soon))
+	}
+	if s.Queue.Retrying > 0 {
+		why = append(why, fmt.Sprintf("%d keys retrying after errors", s.Queue.Retrying))
+	}
+	settling := 0
+	problems := 0
+	for _, states := range s.States {
+		settling += states[bridgesync.StatePending] + states[bridgesync.StateDeleting]
+		problems += states[bridgesync.StateConflict] + states[bridgesync.StateFailed]
+	}
+	if settling > 0 {
+		why = append(why, fmt.Sprintf("%d keys waiting for AWS to settle", settling))
+	}
+	if len(s.Held) > 0 {
+		why = append(why, fmt.Sprintf("%d deletions held for `bridge approve`", len(s.Held)))
+	}
+	if problems > 0 {
+		why = append(why, fmt.Sprintf("%d keys stopped on a conflict or an error a person must resolve", problems))
+	}
+	return why
+}
+
+// scanAllStatus calls fn for every status record, in key order.
+func scanAllStatus(ctx context.Context, ss bridgesync.StatusStore, fn func(bridgesync.Status) error) error {
+	const page = 1000
+	for after := ""; ; {
+		batch, err := ss.ScanStatus(ctx, after, page)
+		if err != nil {
+			return fmt.Errorf("scan sync status: %w", err)
+		}
+		for _, st := range batch {
+			if err := fn(st); err != nil {
+				return err
+			}
+		}
+		if len(batch) < page {
+			return nil
+		}
+		after = batch[len(batch)-1].Key
+	}
+}
+
+// heldKeys are the keys the status records say wait for approval.
+func heldKeys(ctx context.Context, ss bridgesync.StatusStore) ([]string, error) {
+	var keys []string
+	err := scanAllStatus(ctx, ss, func(st bridgesync.Status) error {
+		if st.State == bridgesync.StateHeld {
+			keys = append(keys, st.Key)
+		}
+		return nil
+	})
+	slices.Sort(keys)
+	return keys, err
+}
