@@ -16,8 +16,9 @@ func newApproveCmd() *cobra.Command {
 		Short: "Let deletions held by the deletion threshold proceed: the given queue keys, or all",
 		Long: `Let deletions held by the deletion threshold proceed: the queue keys given
 (as listed by bridge status, such as user/<id> or team/<name>), or every held
-one. With no daemon running, the approved deletions run in this process,
-which waits for them as sync --once does.`,
+one. The approval is recorded: a daemon carries the deletions out whenever it
+runs. With no daemon running they run in this process, which waits for them
+as sync --once does.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return loc.withSync(cmd.Context(), cmd.ErrOrStderr(), func(h *syncHandle) error {
 				w := cmd.OutOrStdout()
@@ -35,8 +36,8 @@ which waits for them as sync --once does.`,
 					fmt.Fprintf(w, "not held, nothing to approve: %s\n", strings.Join(a.NotHeld, " "))
 				}
 				if h.local && len(a.Approved) > 0 {
-					// The approval lives in this process: wait until the
-					// deletions have started (and are recorded) before exiting.
+					// The deletions run in this process: wait for them. Were it
+					// stopped, the recorded approval lets a daemon finish them.
 					start := time.Now()
 					sum, err := waitConverged(cmd.Context(), h, timeout)
 					if err != nil {

@@ -24,12 +24,7 @@ type engine struct {
 	cfg    *config.Config
 	store  store.Store
 	status bridgesync.StatusStore
-	mapper *mapping.Mapping
-	iam    bridgeaws.IAM
-	sm     bridgeaws.SageMaker
 	syncer *bridgesync.Syncer
-	// opts are the syncer's options; Plan's dry run starts from a copy.
-	opts bridgesync.Options
 
 	// daemon: the syncer is run by serve, for the life of the process.
 	daemon bool
@@ -77,8 +72,7 @@ func newEngine(cfg *config.Config, st store.Store, iam bridgeaws.IAM, sm bridgea
 	if err != nil {
 		return nil, fmt.Errorf("sync: %w", err)
 	}
-	return &engine{cfg: cfg, store: st, status: o.Status, mapper: m, iam: iam, sm: sm,
-		syncer: s, opts: o, daemon: !eo.local}, nil
+	return &engine{cfg: cfg, store: st, status: o.Status, syncer: s, daemon: !eo.local}, nil
 }
 
 // ensureRunning starts the CLI's own engine, once. The daemon's runs

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/sagebridge/sagebridge/internal/control"
@@ -133,17 +132,4 @@ func scanAllStatus(ctx context.Context, ss bridgesync.StatusStore, fn func(bridg
 		}
 		after = batch[len(batch)-1].Key
 	}
-}
-
-// heldKeys are the keys the status records say wait for approval.
-func heldKeys(ctx context.Context, ss bridgesync.StatusStore) ([]string, error) {
-	var keys []string
-	err := scanAllStatus(ctx, ss, func(st bridgesync.Status) error {
-		if st.State == bridgesync.StateHeld {
-			keys = append(keys, st.Key)
-		}
-		return nil
-	})
-	slices.Sort(keys)
-	return keys, err
 }

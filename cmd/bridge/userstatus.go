@@ -4,13 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"strings"
 
-	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
-
-	bridgeaws "github.com/sagebridge/sagebridge/internal/aws"
 	"github.com/sagebridge/sagebridge/internal/control"
 	"github.com/sagebridge/sagebridge/internal/mapping"
 	"github.com/sagebridge/sagebridge/internal/store"
@@ -44,11 +39,7 @@ func (e *engine) User(ctx context.Context, ref string) (control.UserStatus, erro
 	}
 	profile := rec.Profile
 	if found {
-		groups, err := e.groupsOf(ctx, u.ID)
-		if err != nil {
-			return out, err
-		}
-		if ident, err := mapping.Resolve(e.mapper, u, groups); err != nil {
+		if ident, err := e.syncer.Identity(ctx, u); err != nil {
 			out.DesiredError = err.Error()
 		} else {
 			out.Desired = e.desired(ident, profile)
@@ -58,11 +49,11 @@ func (e *engine) User(ctx context.Context, ref string) (control.UserStatus, erro
 		out.DesiredError = "the user is deleted from the store"
 	}
 	if profile != "" {
-		p, err := e.readProfile(ctx, profile)
-		if err != nil {
+		if p, err := e.syncer.ReadProfile(ctx, profile); err != nil {
 			out.AWSError = err.Error()
 		} else {
-			out.AWS = &p
+			out.AWS = &control.Profile{Exists: p.Exists, Name: profile, ARN: p.ARN, Status: p.Status,
+				FailureReason: p.FailureReason, ExecutionRole: p.ExecutionRole, Tags: p.Tags}
 		}
 	}
 	if out.Queue, err = queueEntry(ctx, e.store, key); err != nil {
@@ -89,25 +80,6 @@ func (e *engine) findUser(ctx context.Context, ref string) (store.User, bool, er
 	return u, err == nil, err
 }
 
-func (e *engine) groupsOf(ctx context.Context, id string) ([]store.Group, error) {
-	ids, err := e.store.GroupsOf(ctx, id)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("groups of user %s: %w", id, err)
-	}
-	groups := make([]store.Group, 0, len(ids))
-	for _, gid := range ids {
-		g, err := e.store.GetGroup(ctx, gid)
-		if errors.Is(err, store.ErrNotFound) {
-			continue // deleted since GroupsOf
-		}
-		if err != nil {
-			return nil, fmt.Errorf("group %s of user %s: %w", gid, id, err)
-		}
-		groups = append(groups, g)
-	}
-	return groups, nil
-}
-
 // desired is the profile the sync keeps for ident: the bound name when
 // there is one (names survive renames), the team's execution role, and the
 // tags the sync sets.
@@ -116,10 +88,7 @@ func (e *engine) desired(ident mapping.Identity, bound string) *control.Identity
 	d := &control.Identity{
 		UserID: ident.UserID, ProfileName: ident.ProfileName, Team: team.Name,
 		ExecutionRoleARN: team.ExecutionRoleARN,
-		Tags: map[string]string{
-			bridgesync.TagUserID: ident.UserID, bridgesync.TagTeam: team.Name,
-			e.cfg.AWS.OwnershipTag.Key: e.cfg.AWS.OwnershipTag.Value,
-		},
+		Tags:             e.syncer.ProfileTags(ident.UserID, team.Name),
 	}
 	if bound != "" {
 		d.ProfileName = bound
@@ -128,37 +97,6 @@ func (e *engine) desired(ident mapping.Identity, bound string) *control.Identity
 		d.Teams = append(d.Teams, t.Name)
 	}
 	return d
-}
-
-// readProfile reads a user profile and its tags (DescribeUserProfile does
-// not return tags; ListTags takes the ARN exactly as SageMaker returned it).
-func (e *engine) readProfile(ctx context.Context, name string) (control.Profile, error) {
-	p := control.Profile{Name: name}
-	domain := e.cfg.AWS.SageMaker.DomainID
-	out, err := e.sm.DescribeUserProfile(ctx, &sagemaker.DescribeUserProfileInput{DomainId: &domain, UserProfileName: &name})
-	if bridgeaws.Classify(err) == bridgeaws.NotFound {
-		return p, nil
-	}
-	if err != nil {
-		return p, fmt.Errorf("describe user profile %s: %w", name, err)
-	}
-	p.Exists, p.ARN, p.Status = true, sdkaws.ToString(out.UserProfileArn), string(out.Status)
-	p.FailureReason = sdkaws.ToString(out.FailureReason)
-	if out.UserSettings != nil {
-		p.ExecutionRole = sdkaws.ToString(out.UserSettings.ExecutionRole)
-	}
-	p.Tags = map[string]string{}
-	for in := (&sagemaker.ListTagsInput{ResourceArn: &p.ARN}); ; {
-		page, err := e.sm.ListTags(ctx, in)
-		if err != nil {
-			return p, fmt.Errorf("list tags of user profile %s: %w", name, err)
-		}
-		maps.Copy(p.Tags, bridgeaws.SageMakerTagMap(page.Tags))
-		if sdkaws.ToString(page.NextToken) == "" {
-			return p, nil
-		}
-		in.NextToken = page.NextToken
-	}
 }
 
 // queueEntry is key's queue entry: when it runs next, and why again.

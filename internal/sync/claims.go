@@ -58,7 +58,7 @@ func (c *claims) release(owner string) []string {
 // load claims every bound profile recorded in the status store, oldest
 // binding first, so that after a restart the users that already have a
 // profile keep their names whatever order the queue runs in.
-func (c *claims) load(ctx context.Context, ss StatusStore) error {
+func (c *claims) load(ctx context.Context, ss statusReader) error {
 	var bound []Status
 	err := scanStatus(ctx, ss, kindUser+"/", func(st Status) error {
 		if st.Profile != "" {

@@ -61,7 +61,7 @@ func (s *Syncer) suspend(ctx context.Context, st Status, deleteAt time.Time) (Re
 	if st.Applied == h && st.State == StateSuspended && !s.takeVerify(st.Key) {
 		return next, nil
 	}
-	a, err := s.readProfile(ctx, st.Profile)
+	a, err := s.ReadProfile(ctx, st.Profile)
 	if err != nil {
 		return Result{}, err
 	}
@@ -80,7 +80,7 @@ func (s *Syncer) suspend(ctx context.Context, st Status, deleteAt time.Time) (Re
 		return next, s.converged(ctx, st, StateSuspended, h)
 	}
 	for _, act := range acts {
-		settled, err := s.applyProfile(ctx, spec, a, act)
+		settled, err := s.w.applyProfile(ctx, spec, a, act)
 		if err != nil {
 			return Result{}, err
 		}
@@ -98,7 +98,7 @@ func (s *Syncer) suspend(ctx context.Context, st Status, deleteAt time.Time) (Re
 // user's own apps, then the profile, waiting for each to be gone.
 func (s *Syncer) deleteUserProfile(ctx context.Context, st Status, id string, deleted bool) (Result, error) {
 	if st.State != StateDeleting {
-		a, err := s.readProfile(ctx, st.Profile)
+		a, err := s.ReadProfile(ctx, st.Profile)
 		if err != nil {
 			return Result{}, err
 		}
@@ -108,10 +108,10 @@ func (s *Syncer) deleteUserProfile(ctx context.Context, st Status, id string, de
 		if !s.owner.Owns(a.Tags) {
 			return Result{}, s.conflict("profile", fmt.Errorf("user profile %s is due for deletion but has no ownership tag %s=%s; left in place", st.Profile, s.owner.Key, s.owner.Value))
 		}
-		if !s.held.allow(st.Key, deleteProfile, s.managedCount(ctx, kindUser+"/")) {
+		if !s.held.allow(st.Key, deleteProfile, s.managedCount(ctx, kindUser+"/"), !st.Approved.IsZero()) {
 			return Result{}, Terminal(fmt.Errorf("%w: user profile %s", ErrHeld, st.Profile))
 		}
-		st.State, st.Applied = StateDeleting, ""
+		st.State, st.Applied, st.Approved = StateDeleting, "", time.Time{}
 		if err := s.putStatus(ctx, st); err != nil {
 			return Result{}, err
 		}
@@ -167,7 +167,7 @@ func (s *Syncer) removeProfile(ctx context.Context, name string) (bool, error) {
 			}
 			continue
 		}
-		_, err = s.sm.DeleteSpace(ctx, &sagemaker.DeleteSpaceInput{DomainId: &s.aws.SageMaker.DomainID, SpaceName: sp.SpaceName})
+		err = s.w.deleteSpace(ctx, sdkaws.ToString(sp.SpaceName))
 		if c := bridgeaws.Classify(err); err != nil && c != bridgeaws.NotFound && c != bridgeaws.Conflict {
 			return false, fmt.Errorf("delete space %s of user profile %s: %w", sdkaws.ToString(sp.SpaceName), name, err)
 		}
@@ -176,7 +176,7 @@ func (s *Syncer) removeProfile(ctx context.Context, name string) (bool, error) {
 	if err != nil || busy || appsBusy {
 		return false, err
 	}
-	_, err = s.sm.DeleteUserProfile(ctx, &sagemaker.DeleteUserProfileInput{DomainId: &s.aws.SageMaker.DomainID, UserProfileName: &name})
+	err = s.w.deleteUserProfile(ctx, name)
 	switch c := bridgeaws.Classify(err); {
 	case err == nil, c == bridgeaws.Conflict:
 		return false, nil
@@ -225,7 +225,7 @@ func (s *Syncer) deleteApps(ctx context.Context, filter *sagemaker.ListAppsInput
 			case smtypes.AppStatusDeleted, smtypes.AppStatusFailed:
 				continue
 			case smtypes.AppStatusInService:
-				_, err := s.sm.DeleteApp(ctx, &sagemaker.DeleteAppInput{DomainId: &s.aws.SageMaker.DomainID,
+				err := s.w.deleteApp(ctx, &sagemaker.DeleteAppInput{DomainId: &s.aws.SageMaker.DomainID,
 					AppName: app.AppName, AppType: app.AppType, UserProfileName: app.UserProfileName, SpaceName: app.SpaceName})
 				if c := bridgeaws.Classify(err); err != nil && c != bridgeaws.NotFound && c != bridgeaws.Conflict {
 					return false, fmt.Errorf("delete app %s: %w", sdkaws.ToString(app.AppName), err)

@@ -20,11 +20,11 @@ func (s *Syncer) reconcileGroup(ctx context.Context, id string) (Result, error) 
 	if err != nil {
 		return Result{}, err
 	}
-	g, err := s.o.Store.GetGroup(ctx, id)
+	g, err := s.store.GetGroup(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		// DeleteGroup enqueued the members already.
 		if st.Team != "" {
-			if err := s.o.Store.Enqueue(ctx, TeamKey(st.Team)); err != nil {
+			if err := s.w.enqueue(ctx, TeamKey(st.Team)); err != nil {
 				return Result{}, fmt.Errorf("group %s deleted: %w", id, err)
 			}
 		}
@@ -45,7 +45,7 @@ func (s *Syncer) reconcileGroup(ctx context.Context, id string) (Result, error) 
 		if st.Team != "" {
 			keys = append(keys, TeamKey(st.Team))
 		}
-		err := s.o.Store.Members(ctx, id, func(uid string) error {
+		err := s.store.Members(ctx, id, func(uid string) error {
 			keys = append(keys, store.UserKey(uid))
 			return nil
 		})

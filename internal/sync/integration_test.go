@@ -21,6 +21,8 @@ import (
 
 var fiveTeams = []string{"alpha", "bravo", "charlie", "delta", "echo"}
 
+var tenTeams = append(slices.Clone(fiveTeams), "foxtrot", "golf", "hotel", "india", "juliett")
+
 // allConverged reports whether every user key has converged.
 func (e *itEnv) allConverged(users map[string][]string) bool {
 	for _, ids := range users {
@@ -70,18 +72,18 @@ func (e *itEnv) checkTeam(team string) {
 	}
 }
 
-// 100 users in 5 teams converge; a resync with nothing changed then makes
-// no write call and a number of reads bounded by pages; a metadata change
-// updates the SAML provider and nothing else.
+// 1,000 users in 10 teams converge; a resync with nothing changed then
+// makes no write call and a number of reads bounded by pages; a metadata
+// change updates the SAML provider and nothing else.
 func TestIntegrationConvergeAndQuietResync(t *testing.T) {
 	t.Parallel()
 	e := newITEnv(t, itConfig{})
-	users := e.addTeamUsers(fiveTeams, 20)
-	e.waitFor("100 users to converge", 30*time.Second, func() bool { return e.allConverged(users) })
+	users := e.addTeamUsers(tenTeams, 100)
+	e.waitFor("1,000 users to converge", 60*time.Second, func() bool { return e.allConverged(users) })
 
 	snap := e.emu.Snapshot()
-	if len(snap.Profiles) != 100 || len(snap.Roles) != 10 || len(snap.SAMLProviders) != 1 {
-		t.Fatalf("profiles %d roles %d SAML providers %d; want 100, 10, 1", len(snap.Profiles), len(snap.Roles), len(snap.SAMLProviders))
+	if len(snap.Profiles) != 1000 || len(snap.Roles) != 20 || len(snap.SAMLProviders) != 1 {
+		t.Fatalf("profiles %d roles %d SAML providers %d; want 1000, 20, 1", len(snap.Profiles), len(snap.Roles), len(snap.SAMLProviders))
 	}
 	for team, ids := range users {
 		e.checkTeam(team)
@@ -104,9 +106,9 @@ func TestIntegrationConvergeAndQuietResync(t *testing.T) {
 		t.Errorf("a resync with nothing changed made %d write calls: %v", n, e.emu.Calls())
 	}
 	calls := e.emu.Calls()
-	// 100 profiles are one ListUserProfiles page of 100; 10 roles one
+	// 1,000 profiles are ten ListUserProfiles pages of 100; 20 roles one
 	// ListRoles page. Nothing is described per user.
-	if calls["ListUserProfiles"] > 2 || calls["ListRoles"] > 1 || len(calls) > 2 {
+	if calls["ListUserProfiles"] > 11 || calls["ListRoles"] > 1 || len(calls) > 2 {
 		t.Errorf("resync reads: %v; want only the listings, bounded by pages", calls)
 	}
 
@@ -243,12 +245,12 @@ func TestIntegrationDeleteAfterGrace(t *testing.T) {
 func TestIntegrationConvergesUnderFaults(t *testing.T) {
 	t.Parallel()
 	e := newITEnv(t, itConfig{faults: awsemu.Faults{ThrottleFraction: 0.2, ServerErrorFraction: 0.05, AppliedErrorFraction: 0.02, Seed: 7}})
-	users := e.addTeamUsers(fiveTeams, 20)
-	e.waitFor("100 users to converge under faults", 45*time.Second, func() bool { return e.allConverged(users) })
+	users := e.addTeamUsers(tenTeams, 100)
+	e.waitFor("1,000 users to converge under faults", 90*time.Second, func() bool { return e.allConverged(users) })
 
 	snap := e.emu.Snapshot()
-	if len(snap.Profiles) != 100 || len(snap.Roles) != 10 || len(snap.SAMLProviders) != 1 {
-		t.Fatalf("profiles %d roles %d SAML providers %d; want 100, 10, 1", len(snap.Profiles), len(snap.Roles), len(snap.SAMLProviders))
+	if len(snap.Profiles) != 1000 || len(snap.Roles) != 20 || len(snap.SAMLProviders) != 1 {
+		t.Fatalf("profiles %d roles %d SAML providers %d; want 1000, 20, 1", len(snap.Profiles), len(snap.Roles), len(snap.SAMLProviders))
 	}
 	for team, ids := range users {
 		e.checkTeam(team)
@@ -345,10 +347,16 @@ func TestIntegrationDeletionThreshold(t *testing.T) {
 	if n := len(e.emu.Snapshot().Profiles); n != 2 {
 		t.Errorf("profiles left %d, want 2", n)
 	}
-	if held := testutil.ToFloat64(e.s.o.Metrics.DeletionsHeld); held != 2 || len(e.s.Held()) != 2 {
-		t.Errorf("deletions_held = %v, Held() = %v", held, e.s.Held())
+	if held := testutil.ToFloat64(e.s.o.Metrics.DeletionsHeld); held != 2 {
+		t.Errorf("deletions_held = %v", held)
 	}
-	approved, err := e.s.Approve(e.ctx)
+	// Approved by another process (the CLI's, with the daemon running):
+	// the approval is in the records, and this syncer acts on it.
+	cli, err := New(e.s.o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	approved, err := cli.Approve(e.ctx)
 	if err != nil || len(approved) != 2 {
 		t.Fatalf("Approve = %v, %v", approved, err)
 	}

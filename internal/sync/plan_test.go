@@ -129,23 +129,23 @@ func TestPlanProfile(t *testing.T) {
 	active := profileSpec{Domain: "d-1", Name: "alice", ExecutionRole: "arn:role/exec-a",
 		Tags: map[string]string{"userId": "alice", "team": "a", "sagebridge:managed": "true"}}
 	suspended := profileSpec{Domain: "d-1", Name: "alice", Tags: map[string]string{"sagebridge:managed": "true"}, Absent: []string{"userId"}}
-	inService := func(role string, tags ...string) profileState {
+	inService := func(role string, tags ...string) ProfileState {
 		m := map[string]string{}
 		for i := 0; i+1 < len(tags); i += 2 {
 			m[tags[i]] = tags[i+1]
 		}
-		return profileState{Exists: true, ARN: "arn:p/alice", Status: "InService", ExecutionRole: role, Tags: m}
+		return ProfileState{Exists: true, ARN: "arn:p/alice", Status: "InService", ExecutionRole: role, Tags: m}
 	}
 	all := []string{"userId", "alice", "team", "a", "sagebridge:managed", "true"}
 	for _, tt := range []struct {
 		name string
 		d    profileSpec
-		a    profileState
+		a    ProfileState
 		want string
 		wait bool
 		err  string
 	}{
-		{name: "missing", d: active, a: profileState{}, want: "CreateUserProfile alice"},
+		{name: "missing", d: active, a: ProfileState{}, want: "CreateUserProfile alice (ExecutionRole arn:role/exec-a; tags sagebridge:managed,team,userId)"},
 		{name: "converged", d: active, a: inService("arn:role/exec-a", all...)},
 		{name: "team move", d: active, a: inService("arn:role/exec-b", "userId", "alice", "team", "b", "sagebridge:managed", "true"),
 			want: "UpdateUserProfile alice (ExecutionRole arn:role/exec-a); AddTags alice (team)"},
@@ -153,10 +153,10 @@ func TestPlanProfile(t *testing.T) {
 			want: "AddTags alice (userId)"},
 		{name: "reactivation restores userId", d: active, a: inService("arn:role/exec-a", "team", "a", "sagebridge:managed", "true"),
 			want: "AddTags alice (userId)"},
-		{name: "pending waits", d: active, a: profileState{Exists: true, Status: "Pending", Tags: map[string]string{"sagebridge:managed": "true"}}, wait: true},
-		{name: "updating waits", d: active, a: profileState{Exists: true, Status: "Updating", Tags: map[string]string{"sagebridge:managed": "true"}}, wait: true},
-		{name: "failed is reported", d: active, a: profileState{Exists: true, Status: "Failed", FailureReason: "no EFS", Tags: map[string]string{"sagebridge:managed": "true"}}, err: "no EFS"},
-		{name: "update failed is retried", d: active, a: func() profileState { a := inService("arn:role/exec-a", all...); a.Status = "Update_Failed"; return a }(),
+		{name: "pending waits", d: active, a: ProfileState{Exists: true, Status: "Pending", Tags: map[string]string{"sagebridge:managed": "true"}}, wait: true},
+		{name: "updating waits", d: active, a: ProfileState{Exists: true, Status: "Updating", Tags: map[string]string{"sagebridge:managed": "true"}}, wait: true},
+		{name: "failed is reported", d: active, a: ProfileState{Exists: true, Status: "Failed", FailureReason: "no EFS", Tags: map[string]string{"sagebridge:managed": "true"}}, err: "no EFS"},
+		{name: "update failed is retried", d: active, a: func() ProfileState { a := inService("arn:role/exec-a", all...); a.Status = "Update_Failed"; return a }(),
 			want: "UpdateUserProfile alice (ExecutionRole arn:role/exec-a)"},
 		{name: "unowned is a conflict", d: active, a: inService("arn:role/x", "userId", "alice"), err: "conflict"},
 		{name: "suspend removes userId only", d: suspended, a: inService("arn:role/exec-a", all...), want: "DeleteTags alice (userId)"},

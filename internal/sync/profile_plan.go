@@ -2,6 +2,7 @@ package sync
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -32,8 +33,8 @@ type profileSpec struct {
 	Absent []string          `json:"absent,omitempty"`
 }
 
-// profileState is a user profile as SageMaker has it.
-type profileState struct {
+// ProfileState is a user profile as SageMaker has it.
+type ProfileState struct {
 	Exists        bool
 	ARN           string
 	Status        string
@@ -46,9 +47,13 @@ type profileState struct {
 // profile is in a transitional state (SageMaker refuses updates until it
 // settles), or an error: ErrConflict when the profile lacks the ownership
 // tag, a plain error when it failed and a person must look.
-func planProfile(d profileSpec, a profileState, owner bridgeaws.Owner) (acts []Action, wait bool, err error) {
+func planProfile(d profileSpec, a ProfileState, owner bridgeaws.Owner) (acts []Action, wait bool, err error) {
 	if !a.Exists {
-		return []Action{{Op: "CreateUserProfile", Resource: d.Name}}, false, nil
+		detail := "tags " + strings.Join(slices.Sorted(maps.Keys(d.Tags)), ",")
+		if d.ExecutionRole != "" {
+			detail = "ExecutionRole " + d.ExecutionRole + "; " + detail
+		}
+		return []Action{{Op: "CreateUserProfile", Resource: d.Name, Detail: detail}}, false, nil
 	}
 	if !owner.Owns(a.Tags) {
 		return nil, false, fmt.Errorf("%w: user profile %s exists without the ownership tag %s=%s", ErrConflict, d.Name, owner.Key, owner.Value)

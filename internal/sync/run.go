@@ -47,11 +47,11 @@ func (s *Syncer) Run(ctx context.Context) error {
 // the status records: which user holds which name, and which deletions
 // wait for approval.
 func (s *Syncer) restore(ctx context.Context) error {
-	if err := s.claims.load(ctx, s.o.Status); err != nil {
+	if err := s.claims.load(ctx, s.records); err != nil {
 		return fmt.Errorf("restore identity claims: %w", err)
 	}
-	return scanStatus(ctx, s.o.Status, "", func(st Status) error {
-		if st.State == StateHeld {
+	return scanStatus(ctx, s.records, "", func(st Status) error {
+		if st.State == StateHeld && st.Approved.IsZero() {
 			s.held.hold(st.Key)
 		}
 		return nil
@@ -96,6 +96,22 @@ func (s *Syncer) Resync(ctx context.Context) error {
 		// Drift detection is best effort; the sweep will get there.
 		s.log.WarnContext(ctx, "resync: listing AWS for drift failed", "err", err)
 	}
+	keys, err := s.resyncKeys(ctx)
+	if err != nil {
+		return fmt.Errorf("resync: %w", err)
+	}
+	if err := s.enqueue(ctx, keys); err != nil {
+		return fmt.Errorf("resync: %w", err)
+	}
+	s.o.Metrics.LastResync.Set(float64(s.o.Now().Unix()))
+	s.log.InfoContext(ctx, "full resync enqueued", "keys", len(keys))
+	return nil
+}
+
+// resyncKeys returns, sorted, every key a resync visits: the SAML
+// provider, every team (configured, made by a group, or recorded) and
+// every user (in the store or recorded).
+func (s *Syncer) resyncKeys(ctx context.Context) ([]string, error) {
 	keys := map[string]bool{}
 	if s.o.Metadata != nil {
 		keys[SAMLKey] = true
@@ -103,7 +119,7 @@ func (s *Syncer) Resync(ctx context.Context) error {
 	for _, t := range s.o.Mapping.Teams() {
 		keys[TeamKey(t)] = true
 	}
-	err := scanStatus(ctx, s.o.Status, "", func(st Status) error {
+	err := scanStatus(ctx, s.records, "", func(st Status) error {
 		// Recorded teams and users include deleted ones whose resources
 		// may still need removing.
 		if k := Kind(st.Key); k == kindTeam || k == kindUser {
@@ -112,12 +128,12 @@ func (s *Syncer) Resync(ctx context.Context) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("resync: scan status: %w", err)
+		return nil, fmt.Errorf("scan status: %w", err)
 	}
 	for after := ""; ; {
-		page, err := s.o.Store.ScanGroups(ctx, after, 500)
+		page, err := s.store.ScanGroups(ctx, after, 500)
 		if err != nil {
-			return fmt.Errorf("resync: scan groups: %w", err)
+			return nil, fmt.Errorf("scan groups: %w", err)
 		}
 		for _, g := range page.Items {
 			if team, ok, err := s.o.Mapping.TeamOf(g); err == nil && ok {
@@ -130,9 +146,9 @@ func (s *Syncer) Resync(ctx context.Context) error {
 	}
 	const idPage = 1000
 	for offset := 0; ; offset += idPage {
-		ids, err := s.o.Store.UserIDs(ctx, offset, idPage)
+		ids, err := s.store.UserIDs(ctx, offset, idPage)
 		if err != nil {
-			return fmt.Errorf("resync: list users: %w", err)
+			return nil, fmt.Errorf("list users: %w", err)
 		}
 		for _, id := range ids {
 			keys[store.UserKey(id)] = true
@@ -141,12 +157,7 @@ func (s *Syncer) Resync(ctx context.Context) error {
 			break
 		}
 	}
-	if err := s.enqueue(ctx, slices.Sorted(maps.Keys(keys))); err != nil {
-		return fmt.Errorf("resync: %w", err)
-	}
-	s.o.Metrics.LastResync.Set(float64(s.o.Now().Unix()))
-	s.log.InfoContext(ctx, "full resync enqueued", "keys", len(keys))
-	return nil
+	return slices.Sorted(maps.Keys(keys)), nil
 }
 
 // markMissing lists the domain's profiles and the account's roles and
@@ -182,7 +193,7 @@ func (s *Syncer) markMissing(ctx context.Context) error {
 		}
 		marker = page.Marker
 	}
-	return scanStatus(ctx, s.o.Status, "", func(st Status) error {
+	return scanStatus(ctx, s.records, "", func(st Status) error {
 		switch {
 		case st.Applied == "":
 		case Kind(st.Key) == kindUser && st.State == StateConverged && st.Profile != "" && !profiles[st.Profile]:
@@ -207,7 +218,7 @@ type sweeper struct {
 }
 
 func (w *sweeper) next(ctx context.Context) {
-	batch, err := w.s.o.Status.ScanStatus(ctx, w.after, 1)
+	batch, err := w.s.records.ScanStatus(ctx, w.after, 1)
 	if err != nil {
 		w.s.log.WarnContext(ctx, "verification sweep", "err", err)
 		return
@@ -222,18 +233,49 @@ func (w *sweeper) next(ctx context.Context) {
 		return
 	}
 	w.s.markVerify(key)
-	if err := w.s.o.Store.Enqueue(ctx, key); err != nil && !errors.Is(err, context.Canceled) {
+	if err := w.s.w.enqueue(ctx, key); err != nil && !errors.Is(err, context.Canceled) {
 		w.s.log.WarnContext(ctx, "verification sweep", "key", key, "err", err)
 	}
 }
 
 // Approve lets held deletions proceed: the given queue keys, or every held
-// one when keys is empty. It returns the keys it approved and enqueues
-// them.
+// one when keys is empty. The approval is recorded in each key's status
+// and the keys are enqueued, so the deletions run whether or not this
+// Syncer runs: a daemon started later carries them out. It returns the
+// keys it approved, sorted; keys not held are left out.
 func (s *Syncer) Approve(ctx context.Context, keys ...string) ([]string, error) {
-	approved := s.held.approve(keys)
+	var approved []string
+	approve := func(st Status) error {
+		if st.State != StateHeld {
+			return nil
+		}
+		if st.Approved.IsZero() {
+			st.Approved = s.o.Now().UTC()
+			if err := s.putStatus(ctx, st); err != nil {
+				return err
+			}
+		}
+		approved = append(approved, st.Key)
+		return nil
+	}
+	if len(keys) == 0 {
+		if err := scanStatus(ctx, s.records, "", approve); err != nil {
+			return nil, fmt.Errorf("approve: %w", err)
+		}
+	}
+	for _, k := range keys {
+		st, ok, err := s.status(ctx, k)
+		if err == nil && ok {
+			err = approve(st)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("approve: %w", err)
+		}
+	}
+	if len(approved) == 0 {
+		return nil, nil
+	}
+	slices.Sort(approved)
+	s.held.approve(approved)
 	return approved, s.enqueue(ctx, approved)
 }
-
-// Held lists the queue keys whose deletion waits for approval.
-func (s *Syncer) Held() []string { return s.held.heldKeys() }

@@ -7,7 +7,6 @@ import (
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
-	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	bridgeaws "github.com/sagebridge/sagebridge/internal/aws"
 )
@@ -96,7 +95,7 @@ func (s *Syncer) reconcileSAML(ctx context.Context) (Result, error) {
 		s.o.Metrics.Drift.WithLabelValues("saml_provider").Inc()
 	}
 	for _, act := range acts {
-		settled, err := s.applySAML(ctx, d, act)
+		settled, err := s.w.applySAML(ctx, d, act)
 		if err != nil {
 			return Result{}, err
 		}
@@ -120,27 +119,4 @@ func (s *Syncer) readSAML(ctx context.Context, arn string) (samlState, error) {
 		return samlState{}, fmt.Errorf("get SAML provider %s: %w", arn, err)
 	}
 	return samlState{Exists: true, Metadata: sdkaws.ToString(out.SAMLMetadataDocument), Tags: bridgeaws.IAMTagMap(out.Tags)}, nil
-}
-
-// applySAML makes one write. It returns false when the write met a
-// provider that appeared or vanished since it was read: the key is looked
-// at again, ownership check included, rather than failing.
-func (s *Syncer) applySAML(ctx context.Context, d samlSpec, act Action) (bool, error) {
-	var err error
-	switch act.Op {
-	case "CreateSAMLProvider":
-		_, err = s.iam.CreateSAMLProvider(ctx, &iam.CreateSAMLProviderInput{
-			Name: &d.Name, SAMLMetadataDocument: &d.Metadata, Tags: []iamtypes.Tag{s.owner.IAMTag()},
-		})
-	case "UpdateSAMLProvider":
-		_, err = s.iam.UpdateSAMLProvider(ctx, &iam.UpdateSAMLProviderInput{SAMLProviderArn: &d.ARN, SAMLMetadataDocument: &d.Metadata})
-	}
-	switch bridgeaws.Classify(err) {
-	case bridgeaws.AlreadyExists, bridgeaws.NotFound:
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("%s: %w", act, err)
-	}
-	return true, nil
 }

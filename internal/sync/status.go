@@ -48,6 +48,10 @@ type Status struct {
 	// InactiveSince is when deprovisioning started: the grace period runs
 	// from here, and reactivation clears it.
 	InactiveSince time.Time `json:"inactiveSince,omitzero"`
+	// Approved is when `bridge approve` released the key's held deletion;
+	// recorded so the approval survives a restart before the deletion
+	// starts, and cleared once it has.
+	Approved time.Time `json:"approved,omitzero"`
 
 	LastError string    `json:"lastError,omitempty"`
 	ErrorAt   time.Time `json:"errorAt,omitzero"`
@@ -70,7 +74,7 @@ type StatusStore interface {
 }
 
 // scanStatus calls fn for every record whose key starts with prefix.
-func scanStatus(ctx context.Context, ss StatusStore, prefix string, fn func(Status) error) error {
+func scanStatus(ctx context.Context, ss statusReader, prefix string, fn func(Status) error) error {
 	const page = 500
 	after := prefix
 	for {

@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"path/filepath"
-	"slices"
 	"strings"
 	gosync "sync"
 	"testing"
@@ -16,51 +14,6 @@ import (
 	"github.com/sagebridge/sagebridge/internal/store"
 	"github.com/sagebridge/sagebridge/internal/store/boltstore"
 )
-
-// MemStatus is a StatusStore in memory, for tests that do not need the
-// records to outlive the Syncer.
-type MemStatus struct {
-	mu gosync.Mutex
-	m  map[string]Status
-}
-
-func NewMemStatus() *MemStatus { return &MemStatus{m: map[string]Status{}} }
-
-func (s *MemStatus) GetStatus(_ context.Context, key string) (Status, bool, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	st, ok := s.m[key]
-	return st, ok, nil
-}
-
-func (s *MemStatus) PutStatus(_ context.Context, st Status) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.m[st.Key] = st
-	return nil
-}
-
-func (s *MemStatus) DeleteStatus(_ context.Context, key string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.m, key)
-	return nil
-}
-
-func (s *MemStatus) ScanStatus(_ context.Context, after string, limit int) ([]Status, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	keys := slices.Sorted(maps.Keys(s.m))
-	i, _ := slices.BinarySearch(keys, after)
-	if i < len(keys) && keys[i] == after {
-		i++
-	}
-	var out []Status
-	for ; i < len(keys) && len(out) < limit; i++ {
-		out = append(out, s.m[keys[i]])
-	}
-	return out, nil
-}
 
 func openBolt(t *testing.T, path string) *boltstore.Store {
 	t.Helper()
@@ -79,7 +32,7 @@ func fullStatus(key string) Status {
 		Key: key, State: StateHeld, Applied: "h1", AppliedAt: t0, Changed: t0.Add(time.Second),
 		Profile: "ada-lovelace", Bound: t0.Add(2 * time.Second), UserID: "ada", Team: "math",
 		FederationRoleARN: "arn:aws:iam::1:role/f", ExecutionRoleARN: "arn:aws:iam::1:role/e",
-		InactiveSince: t0.Add(3 * time.Second), LastError: "held: 3 deletions", ErrorAt: t0.Add(4 * time.Second),
+		InactiveSince: t0.Add(3 * time.Second), Approved: t0.Add(5 * time.Second), LastError: "held: 3 deletions", ErrorAt: t0.Add(4 * time.Second),
 	}
 }
 

@@ -76,8 +76,11 @@ type Syncer struct {
 	o       Options
 	aws     config.AWS
 	owner   bridgeaws.Owner
-	iam     bridgeaws.IAM
-	sm      bridgeaws.SageMaker
+	iam     bridgeaws.IAMReader
+	sm      bridgeaws.SageMakerReader
+	store   storeReader
+	records statusReader
+	w       writer
 	log     *slog.Logger
 	claims  *claims
 	held    *threshold
@@ -118,21 +121,31 @@ func New(o Options) (*Syncer, error) {
 	if o.NewTimer == nil {
 		o.NewTimer = newRealTimer
 	}
+	iam, sm := meteredIAM{o.IAM, o.Metrics}, meteredSageMaker{o.SageMaker, o.Metrics}
+	s := newSyncer(o, iam, sm, o.Store, o.Status)
+	s.w = liveWriter{iam: iam, sm: sm, queue: o.Store, status: o.Status, owner: s.owner, domain: s.aws.SageMaker.DomainID}
+	return s, nil
+}
+
+// newSyncer builds a Syncer that reads through the given interfaces; the
+// caller sets its writer.
+func newSyncer(o Options, iam bridgeaws.IAMReader, sm bridgeaws.SageMakerReader, st storeReader, records statusReader) *Syncer {
 	a := *o.Config.AWS
-	s := &Syncer{
+	return &Syncer{
 		o:       o,
 		aws:     a,
 		owner:   bridgeaws.Owner{Key: a.OwnershipTag.Key, Value: a.OwnershipTag.Value},
-		iam:     meteredIAM{o.IAM, o.Metrics},
-		sm:      meteredSageMaker{o.SageMaker, o.Metrics},
+		iam:     iam,
+		sm:      sm,
+		store:   st,
+		records: records,
 		log:     o.Logger,
 		claims:  newClaims(),
+		held:    newThreshold(a.DeletionThreshold, o.Now, o.Metrics),
 		tagKeys: slices.Sorted(maps.Keys(o.Config.Mapping.SessionTags)),
 		verify:  map[string]bool{},
 		waiters: map[string]map[string]bool{},
 	}
-	s.held = newThreshold(a.DeletionThreshold, o.Now, o.Metrics)
-	return s, nil
 }
 
 func setDuration(d *time.Duration, def time.Duration) {
@@ -203,7 +216,7 @@ func (s *Syncer) enqueue(ctx context.Context, keys []string) error {
 	const batch = 1000
 	for len(keys) > 0 {
 		n := min(batch, len(keys))
-		if err := s.o.Store.Enqueue(ctx, keys[:n]...); err != nil {
+		if err := s.w.enqueue(ctx, keys[:n]...); err != nil {
 			return fmt.Errorf("enqueue: %w", err)
 		}
 		keys = keys[n:]
@@ -212,7 +225,7 @@ func (s *Syncer) enqueue(ctx context.Context, keys []string) error {
 }
 
 func (s *Syncer) status(ctx context.Context, key string) (Status, bool, error) {
-	st, ok, err := s.o.Status.GetStatus(ctx, key)
+	st, ok, err := s.records.GetStatus(ctx, key)
 	if err != nil {
 		return Status{}, false, fmt.Errorf("read sync status of %s: %w", key, err)
 	}
@@ -221,7 +234,7 @@ func (s *Syncer) status(ctx context.Context, key string) (Status, bool, error) {
 }
 
 func (s *Syncer) putStatus(ctx context.Context, st Status) error {
-	if err := s.o.Status.PutStatus(ctx, st); err != nil {
+	if err := s.w.putStatus(ctx, st); err != nil {
 		return fmt.Errorf("record sync status of %s: %w", st.Key, err)
 	}
 	return nil

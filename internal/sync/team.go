@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/sagebridge/sagebridge/internal/config"
 	"github.com/sagebridge/sagebridge/internal/mapping"
@@ -29,7 +30,7 @@ func (s *Syncer) teamWanted(ctx context.Context, name string) (bool, error) {
 	if mc.TeamsFrom == nil || config.CheckTeamName(name) != nil {
 		return false, nil
 	}
-	ids, err := s.o.Store.LookupGroups(ctx, store.Lookup{Index: store.IndexGroupName, Value: mc.TeamsFrom.DisplayNamePrefix + name})
+	ids, err := s.store.LookupGroups(ctx, store.Lookup{Index: store.IndexGroupName, Value: mc.TeamsFrom.DisplayNamePrefix + name})
 	if err != nil {
 		return false, fmt.Errorf("team %s: look up its group: %w", name, err)
 	}
@@ -74,7 +75,7 @@ func (s *Syncer) reconcileTeam(ctx context.Context, name string) (Result, error)
 		// Federation roles trust the SAML provider: make it first.
 		if _, ok, err := s.status(ctx, SAMLKey); err != nil || !ok {
 			if err == nil && s.await(SAMLKey, key) {
-				err = s.o.Store.Enqueue(ctx, SAMLKey)
+				err = s.w.enqueue(ctx, SAMLKey)
 			}
 			return Result{RequeueAfter: s.o.TeamWait}, err
 		}
@@ -110,7 +111,7 @@ func (s *Syncer) reconcileTeam(ctx context.Context, name string) (Result, error)
 		drift = drift || len(acts) > 0 && st.Applied == h
 		arn := a.ARN
 		for _, act := range acts {
-			out, settled, err := s.applyRole(ctx, *r, act)
+			out, settled, err := s.w.applyRole(ctx, *r, act)
 			if err != nil {
 				return Result{}, err
 			}
@@ -165,17 +166,17 @@ func (s *Syncer) deleteTeam(ctx context.Context, st Status, name string) (Result
 		plans = append(plans, acts)
 	}
 	if st.State != StateDeleting {
-		if !s.held.allow(st.Key, deleteRole, s.managedCount(ctx, kindTeam+"/")*2) {
+		if !s.held.allow(st.Key, deleteRole, s.managedCount(ctx, kindTeam+"/")*2, !st.Approved.IsZero()) {
 			return Result{}, Terminal(fmt.Errorf("%w: the roles of team %s", ErrHeld, name))
 		}
-		st.State = StateDeleting
+		st.State, st.Approved = StateDeleting, time.Time{}
 		if err := s.putStatus(ctx, st); err != nil {
 			return Result{}, err
 		}
 	}
 	for _, acts := range plans {
 		for _, act := range acts {
-			if _, settled, err := s.applyRole(ctx, roleSpec{Name: act.Resource}, act); err != nil {
+			if _, settled, err := s.w.applyRole(ctx, roleSpec{Name: act.Resource}, act); err != nil {
 				return Result{}, err
 			} else if !settled {
 				return Result{RequeueAfter: s.o.PollInterval}, nil
@@ -187,7 +188,7 @@ func (s *Syncer) deleteTeam(ctx context.Context, st Status, name string) (Result
 }
 
 func (s *Syncer) deleteStatus(ctx context.Context, key string) error {
-	if err := s.o.Status.DeleteStatus(ctx, key); err != nil {
+	if err := s.w.deleteStatus(ctx, key); err != nil {
 		return fmt.Errorf("delete sync status of %s: %w", key, err)
 	}
 	return nil
@@ -197,7 +198,7 @@ func (s *Syncer) deleteStatus(ctx context.Context, key string) error {
 // something the sync manages, the denominator of the percent threshold.
 func (s *Syncer) managedCount(ctx context.Context, prefix string) int {
 	n := 0
-	err := scanStatus(ctx, s.o.Status, prefix, func(st Status) error {
+	err := scanStatus(ctx, s.records, prefix, func(st Status) error {
 		if st.State != StateDeleted && (st.Profile != "" || st.ExecutionRoleARN != "" || st.FederationRoleARN != "") {
 			n++
 		}

@@ -1,7 +1,6 @@
 package sync
 
 import (
-	"maps"
 	"slices"
 	gosync "sync"
 	"time"
@@ -38,16 +37,18 @@ func newThreshold(cfg config.DeletionThreshold, now func() time.Time, m *Metrics
 }
 
 // allow decides whether the deletion of key (of kind, out of managed
-// resources of that kind) may start now, and counts it if so.
-func (t *threshold) allow(key, kind string, managed int) bool {
+// resources of that kind) may start now, and counts it if so. An approved
+// deletion always may (approved says the key's record carries an
+// approval), and does not count: a person decided it.
+func (t *threshold) allow(key, kind string, managed int, approved bool) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	now := t.now()
-	if t.approved[key] {
+	if approved || t.approved[key] {
 		delete(t.approved, key)
-		t.started[kind] = append(t.started[kind], now)
+		t.release(key)
 		return true
 	}
+	now := t.now()
 	window := t.cfg.Window.Duration
 	recent := slices.DeleteFunc(t.started[kind], func(at time.Time) bool { return now.Sub(at) >= window })
 	t.started[kind] = recent
@@ -73,36 +74,26 @@ func (t *threshold) forget(key string) {
 	t.metrics.DeletionsHeld.Set(float64(len(t.held)))
 }
 
-// approve lets the given held keys (all of them when keys is empty)
-// delete, and returns the keys it approved. Once nothing is held the
-// threshold counts afresh.
-func (t *threshold) approve(keys []string) []string {
+// approve lets the given keys delete. The approval is also in the keys'
+// records; this one covers a reconcile that read the record just before.
+func (t *threshold) approve(keys []string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if len(keys) == 0 {
-		keys = slices.Sorted(maps.Keys(t.held))
-	}
-	var out []string
 	for _, k := range keys {
-		if t.held[k] {
-			delete(t.held, k)
-			t.approved[k] = true
-			out = append(out, k)
-		}
+		t.approved[k] = true
+		t.release(k)
 	}
+}
+
+// release stops holding key. Once nothing is held the threshold counts
+// afresh.
+func (t *threshold) release(key string) {
+	delete(t.held, key)
 	if len(t.held) == 0 {
 		t.tripped = false
 		clear(t.started)
 	}
 	t.metrics.DeletionsHeld.Set(float64(len(t.held)))
-	return out
-}
-
-// heldKeys lists the keys waiting for approval.
-func (t *threshold) heldKeys() []string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return slices.Sorted(maps.Keys(t.held))
 }
 
 // hold marks a key held without counting it, for restoring the held

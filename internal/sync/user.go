@@ -19,18 +19,14 @@ func (s *Syncer) reconcileUser(ctx context.Context, id string) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	u, err := s.o.Store.GetUser(ctx, id)
+	u, err := s.store.GetUser(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return s.deprovision(ctx, st, id, "deleted", true)
 	}
 	if err != nil {
 		return Result{}, fmt.Errorf("read user %s: %w", id, err)
 	}
-	groups, err := s.groupsOf(ctx, id)
-	if err != nil {
-		return Result{}, err
-	}
-	ident, err := mapping.Resolve(s.o.Mapping, u, groups)
+	ident, err := s.Identity(ctx, u)
 	switch {
 	case errors.Is(err, mapping.ErrInactive):
 		return s.deprovision(ctx, st, id, "inactive", false)
@@ -44,14 +40,31 @@ func (s *Syncer) reconcileUser(ctx context.Context, id string) (Result, error) {
 	return s.provision(ctx, st, id, ident)
 }
 
+// Identity is the AWS identity the mapping gives u with its groups in the
+// store now: what a reconcile of u provisions. mapping.ErrInactive and
+// mapping.ErrNoTeam say why there is none.
+func (s *Syncer) Identity(ctx context.Context, u store.User) (mapping.Identity, error) {
+	groups, err := s.groupsOf(ctx, u.ID)
+	if err != nil {
+		return mapping.Identity{}, err
+	}
+	return mapping.Resolve(s.o.Mapping, u, groups)
+}
+
+// ProfileTags are the tags the sync keeps on the profile of a user with
+// userID in team.
+func (s *Syncer) ProfileTags(userID, team string) map[string]string {
+	return map[string]string{TagUserID: userID, TagTeam: team, s.owner.Key: s.owner.Value}
+}
+
 func (s *Syncer) groupsOf(ctx context.Context, id string) ([]store.Group, error) {
-	ids, err := s.o.Store.GroupsOf(ctx, id)
+	ids, err := s.store.GroupsOf(ctx, id)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("groups of user %s: %w", id, err)
 	}
 	groups := make([]store.Group, 0, len(ids))
 	for _, gid := range ids {
-		g, err := s.o.Store.GetGroup(ctx, gid)
+		g, err := s.store.GetGroup(ctx, gid)
 		if errors.Is(err, store.ErrNotFound) {
 			continue
 		}
@@ -75,7 +88,7 @@ func (s *Syncer) teamRoles(ctx context.Context, team, userKey string) (tst Statu
 		return tst, err == nil, err
 	}
 	if s.await(dep, userKey) && !known {
-		if err := s.o.Store.Enqueue(ctx, dep); err != nil {
+		if err := s.w.enqueue(ctx, dep); err != nil {
 			return Status{}, false, fmt.Errorf("enqueue team %s: %w", team, err)
 		}
 	}
@@ -104,14 +117,14 @@ func (s *Syncer) provision(ctx context.Context, st Status, id string, ident mapp
 	}
 	spec := profileSpec{
 		Domain: s.aws.SageMaker.DomainID, Name: name, ExecutionRole: tst.ExecutionRoleARN,
-		Tags: map[string]string{TagUserID: ident.UserID, TagTeam: team, s.owner.Key: s.owner.Value},
+		Tags: s.ProfileTags(ident.UserID, team),
 	}
 	h := hashOf(spec)
 	if st.Applied == h && st.State == StateConverged && !s.takeVerify(st.Key) {
 		return Result{}, nil
 	}
 	s.held.forget(st.Key)
-	a, err := s.readProfile(ctx, name)
+	a, err := s.ReadProfile(ctx, name)
 	if err != nil {
 		return Result{}, err
 	}
@@ -127,7 +140,7 @@ func (s *Syncer) provision(ctx context.Context, st Status, id string, ident mapp
 	if st.Applied == h && len(acts) > 0 {
 		s.o.Metrics.Drift.WithLabelValues("profile").Inc()
 	}
-	st.UserID, st.Team, st.InactiveSince = ident.UserID, team, time.Time{}
+	st.UserID, st.Team, st.InactiveSince, st.Approved = ident.UserID, team, time.Time{}, time.Time{}
 	if st.Profile == "" {
 		// Bind the name before creating, so a crash between the two
 		// cannot lose which profile is this user's.
@@ -142,7 +155,7 @@ func (s *Syncer) provision(ctx context.Context, st Status, id string, ident mapp
 		return Result{}, s.converged(ctx, st, StateConverged, h)
 	}
 	for _, act := range acts {
-		settled, err := s.applyProfile(ctx, spec, a, act)
+		settled, err := s.w.applyProfile(ctx, spec, a, act)
 		if errors.Is(err, errRoleNotVisible) && s.o.Now().Sub(tst.Changed) < s.o.PropagationWindow {
 			s.log.DebugContext(ctx, "execution role not visible to SageMaker yet", "key", st.Key, "team", team)
 			return Result{RequeueAfter: s.o.PollInterval}, nil
@@ -153,7 +166,7 @@ func (s *Syncer) provision(ctx context.Context, st Status, id string, ident mapp
 			// when the team has converged again.
 			s.markVerify(TeamKey(team))
 			s.await(TeamKey(team), st.Key)
-			if qerr := s.o.Store.Enqueue(ctx, TeamKey(team)); qerr != nil {
+			if qerr := s.w.enqueue(ctx, TeamKey(team)); qerr != nil {
 				return Result{}, qerr
 			}
 			return Result{}, Terminal(err)
