@@ -57,9 +57,25 @@ func newEngine(cfg *config.Config, st store.Store, iam bridgeaws.IAM, sm bridgea
 	if err != nil {
 		return nil, fmt.Errorf("sync: build the mapping: %w", err)
 	}
+	o := pacing(cfg.AWS.Sync, eo)
+	o.Store, o.Status, o.Config, o.Mapping = st, bridgesync.NewStoreStatus(st), cfg, m
+	o.IAM, o.SageMaker, o.Metrics, o.Logger = iam, sm, eo.metrics, eo.logger
+	s, err := bridgesync.New(o)
+	if err != nil {
+		return nil, fmt.Errorf("sync: %w", err)
+	}
+	return &engine{cfg: cfg, store: st, status: o.Status, syncer: s, daemon: !eo.local}, nil
+}
+
+// pacing turns the configuration's sync tuning into the syncer's options,
+// with dev mode's and the CLI's own engine's overrides.
+func pacing(tune config.SyncTuning, eo engineOptions) bridgesync.Options {
 	o := bridgesync.Options{
-		Store: st, Status: bridgesync.NewStoreStatus(st), Config: cfg, Mapping: m,
-		IAM: iam, SageMaker: sm, Metrics: eo.metrics, Logger: eo.logger,
+		Workers: tune.Workers, ResyncInterval: tune.ResyncInterval.Duration,
+		VerifyRate: tune.VerifyRate, PollInterval: tune.PollInterval.Duration,
+	}
+	if tune.VerifyRate == 0 {
+		o.VerifyRate = -1 // the options' zero means the default
 	}
 	if eo.dev {
 		o.PollInterval, o.TeamWait = 200*time.Millisecond, 2*time.Second
@@ -68,11 +84,7 @@ func newEngine(cfg *config.Config, st store.Store, iam bridgeaws.IAM, sm bridgea
 	if eo.local {
 		o.ResyncInterval, o.VerifyRate = -1, -1
 	}
-	s, err := bridgesync.New(o)
-	if err != nil {
-		return nil, fmt.Errorf("sync: %w", err)
-	}
-	return &engine{cfg: cfg, store: st, status: o.Status, syncer: s, daemon: !eo.local}, nil
+	return o
 }
 
 // ensureRunning starts the CLI's own engine, once. The daemon's runs

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -234,5 +235,29 @@ func TestApproveReleasesAHeldDeletionFromAnotherProcess(t *testing.T) {
 	}
 	if _, ok := e.emu.Role("sagebridge-ml"); ok {
 		t.Error("the approved deletion left the federation role")
+	}
+}
+
+func TestPacing(t *testing.T) {
+	tune := config.SyncTuning{Workers: 7, ResyncInterval: config.Duration{Duration: 2 * time.Hour}, VerifyRate: 0.5,
+		PollInterval: config.Duration{Duration: 3 * time.Second}}
+	off := tune
+	off.VerifyRate = 0
+	for _, tt := range []struct {
+		name string
+		tune config.SyncTuning
+		eo   engineOptions
+		want string
+	}{
+		{"configured", tune, engineOptions{}, "workers 7 resync 2h0m0s verify 0.5 poll 3s"},
+		{"sweep off", off, engineOptions{}, "workers 7 resync 2h0m0s verify -1 poll 3s"},
+		{"dev polls fast", tune, engineOptions{dev: true}, "workers 7 resync 2h0m0s verify 0.5 poll 200ms"},
+		{"the CLI's engine only drains the queue", tune, engineOptions{local: true}, "workers 7 resync -1ns verify -1 poll 3s"},
+	} {
+		o := pacing(tt.tune, tt.eo)
+		got := fmt.Sprintf("workers %d resync %s verify %g poll %s", o.Workers, o.ResyncInterval, o.VerifyRate, o.PollInterval)
+		if got != tt.want {
+			t.Errorf("%s: %s, want %s", tt.name, got, tt.want)
+		}
 	}
 }

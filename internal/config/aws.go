@@ -27,6 +27,7 @@ type AWS struct {
 	DeletionThreshold DeletionThreshold `yaml:"deletionThreshold"`
 	RateLimits        RateLimits        `yaml:"rateLimits"`
 	Quotas            Quotas            `yaml:"quotas"`
+	Sync              SyncTuning        `yaml:"sync"`
 }
 
 // SageMaker names the Studio domain user profiles are created in.
@@ -64,6 +65,21 @@ type RateLimits struct {
 	SageMaker float64 `yaml:"sagemaker"`
 }
 
+// SyncTuning paces the sync engine. The defaults suit a production
+// account; the rate limits, not these, bound the load on AWS.
+type SyncTuning struct {
+	// Workers is how many keys are reconciled at once.
+	Workers int `yaml:"workers"`
+	// ResyncInterval is the period of the full resync that finds drift.
+	ResyncInterval Duration `yaml:"resyncInterval"`
+	// VerifyRate is how many recorded keys per second the background sweep
+	// re-reads from AWS, whatever their recorded state; 0 turns it off.
+	VerifyRate float64 `yaml:"verifyRate"`
+	// PollInterval is how long a key waits for AWS to settle (a profile
+	// being created or updated, apps being deleted) before it looks again.
+	PollInterval Duration `yaml:"pollInterval"`
+}
+
 // Quotas are account quotas that AWS lets an account raise; the defaults
 // are AWS's defaults.
 type Quotas struct {
@@ -84,6 +100,11 @@ const (
 	DefaultIAMRate                = 10 // mutating IAM calls are the scarce ones
 	DefaultSageMakerRate          = 2  // List APIs are reported at about 2 TPS per account
 	DefaultManagedPoliciesPerRole = 10
+	DefaultSyncWorkers            = 4
+	DefaultResyncInterval         = time.Hour
+	DefaultVerifyRate             = 0.1
+	DefaultPollInterval           = 10 * time.Second
+	maxSyncWorkers                = 64
 	maxManagedPoliciesPerRole     = 25 // the highest value AWS documents for the raised quota
 	maxRate                       = 1000
 )
@@ -97,6 +118,8 @@ func (a *AWS) setDefaults() {
 		DeletionThreshold: DeletionThreshold{Count: DefaultDeletionCount, Percent: DefaultDeletionPercent, Window: Duration{DefaultDeletionWindow}},
 		RateLimits:        RateLimits{IAM: DefaultIAMRate, SageMaker: DefaultSageMakerRate},
 		Quotas:            Quotas{ManagedPoliciesPerRole: DefaultManagedPoliciesPerRole},
+		Sync: SyncTuning{Workers: DefaultSyncWorkers, ResyncInterval: Duration{DefaultResyncInterval},
+			VerifyRate: DefaultVerifyRate, PollInterval: Duration{DefaultPollInterval}},
 	}
 }
 
@@ -155,6 +178,19 @@ func (a *AWS) validate(v *validator) {
 	}
 	if q := a.Quotas.ManagedPoliciesPerRole; q < 1 || q > maxManagedPoliciesPerRole {
 		v.add("aws.quotas.managedPoliciesPerRole", fmt.Sprintf("must be from 1 to %d (AWS's default is %d), got %d", maxManagedPoliciesPerRole, DefaultManagedPoliciesPerRole, q))
+	}
+	s := a.Sync
+	if s.Workers < 1 || s.Workers > maxSyncWorkers {
+		v.add("aws.sync.workers", fmt.Sprintf("must be from 1 to %d, got %d", maxSyncWorkers, s.Workers))
+	}
+	if s.ResyncInterval.Duration < time.Minute {
+		v.add("aws.sync.resyncInterval", fmt.Sprintf("must be at least 1m, got %s", s.ResyncInterval))
+	}
+	if s.VerifyRate < 0 || s.VerifyRate > maxRate {
+		v.add("aws.sync.verifyRate", fmt.Sprintf("must be from 0 to %d keys per second, got %g", maxRate, s.VerifyRate))
+	}
+	if s.PollInterval.Duration < 100*time.Millisecond {
+		v.add("aws.sync.pollInterval", fmt.Sprintf("must be at least 100ms, got %s", s.PollInterval))
 	}
 }
 

@@ -90,6 +90,10 @@ func TestMappingProblems(t *testing.T) {
 		{"threshold", strings.Replace(withMapping(ut+oneTeam), "d-abc123}\n", "d-abc123}\n  deletionThreshold: {percent: 101}\n", 1), `c.yaml:5: aws.deletionThreshold.percent: must be from 0 to 100, got 101`},
 		{"grace", strings.Replace(withMapping(ut+oneTeam), "d-abc123}\n", "d-abc123}\n  deprovision: {grace: -1h}\n", 1), `c.yaml:5: aws.deprovision.grace: must not be negative, got -1h0m0s`},
 		{"quota", strings.Replace(withMapping(ut+oneTeam), "d-abc123}\n", "d-abc123}\n  quotas: {managedPoliciesPerRole: 26}\n", 1), `c.yaml:5: aws.quotas.managedPoliciesPerRole: must be from 1 to 25 (AWS's default is 10), got 26`},
+		{"workers", strings.Replace(withMapping(ut+oneTeam), "d-abc123}\n", "d-abc123}\n  sync: {workers: 0}\n", 1), `c.yaml:5: aws.sync.workers: must be from 1 to 64, got 0`},
+		{"resync", strings.Replace(withMapping(ut+oneTeam), "d-abc123}\n", "d-abc123}\n  sync: {resyncInterval: 10s}\n", 1), `c.yaml:5: aws.sync.resyncInterval: must be at least 1m, got 10s`},
+		{"verify", strings.Replace(withMapping(ut+oneTeam), "d-abc123}\n", "d-abc123}\n  sync: {verifyRate: -1}\n", 1), `c.yaml:5: aws.sync.verifyRate: must be from 0 to 1000 keys per second, got -1`},
+		{"poll", strings.Replace(withMapping(ut+oneTeam), "d-abc123}\n", "d-abc123}\n  sync: {pollInterval: 1ms}\n", 1), `c.yaml:5: aws.sync.pollInterval: must be at least 100ms, got 1ms`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
