@@ -40,8 +40,10 @@ func TestMain(m *testing.M) {
 
 // daemon is a running `bridge serve --dev`.
 type daemon struct {
-	cmd   *exec.Cmd
-	base  string
+	cmd  *exec.Cmd
+	base string
+	// admin is the admin listener's base URL (http://host:port).
+	admin string
 	token string
 	done  chan error
 }
@@ -59,23 +61,27 @@ func startDaemon(t *testing.T, dataDir string) *daemon {
 		t.Fatal(err)
 	}
 	d := &daemon{cmd: cmd, done: make(chan error, 1)}
-	banner := make(chan string, 1)
+	banner := make(chan [2]string, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
+		var base string
 		for sc.Scan() {
 			if url, ok := strings.CutPrefix(sc.Text(), "  SCIM base URL : "); ok {
-				banner <- url
+				base = url
+			}
+			if url, ok := strings.CutPrefix(sc.Text(), "  status page   : "); ok {
+				banner <- [2]string{base, strings.TrimSuffix(url, "/status/")}
 			}
 		}
 		close(banner)
 	}()
 	go func() { d.done <- cmd.Wait() }()
 	select {
-	case url, ok := <-banner:
+	case urls, ok := <-banner:
 		if !ok {
 			t.Fatalf("daemon exited before listening:\n%s", stderr.String())
 		}
-		d.base = url
+		d.base, d.admin = urls[0], urls[1]
 	case <-time.After(30 * time.Second):
 		cmd.Process.Kill()
 		t.Fatalf("daemon did not start:\n%s", stderr.String())

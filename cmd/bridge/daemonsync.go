@@ -4,11 +4,17 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
+	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 	"github.com/prometheus/client_golang/prometheus"
 
+	bridgeaws "github.com/sagebridge/sagebridge/internal/aws"
 	"github.com/sagebridge/sagebridge/internal/config"
 	"github.com/sagebridge/sagebridge/internal/control"
+	"github.com/sagebridge/sagebridge/internal/server"
 	"github.com/sagebridge/sagebridge/internal/store"
 	bridgesync "github.com/sagebridge/sagebridge/internal/sync"
 )
@@ -17,9 +23,10 @@ import (
 // syncs to. Without aws and mapping sections there is none, and reason
 // says so to the log and to the CLI.
 type daemonSync struct {
-	eng    *engine
-	reason string
-	dev    *devAWS
+	eng     *engine
+	reason  string
+	dev     *devAWS
+	clients *bridgeaws.Clients
 
 	cancel context.CancelFunc
 	done   chan error
@@ -42,9 +49,10 @@ func startDaemonSync(ctx context.Context, cfg *config.Config, dev bool, st store
 		}
 		endpoint = ds.dev.url
 	}
-	clients, err := newAWSClients(ctx, cfg, endpoint)
+	var err error
+	ds.clients, err = newAWSClients(ctx, cfg, endpoint)
 	if err == nil {
-		ds.eng, err = newEngine(cfg, st, clients.IAM, clients.SageMaker, engineOptions{
+		ds.eng, err = newEngine(cfg, st, ds.clients.IAM, ds.clients.SageMaker, engineOptions{
 			dev: dev, metrics: bridgesync.NewMetrics(reg), logger: logger.With("component", "sync"),
 		})
 	}
@@ -66,6 +74,37 @@ func (ds *daemonSync) control() control.Sync {
 		return control.SyncDisabled(ds.reason)
 	}
 	return ds.eng
+}
+
+// checks are the sync's readiness checks: the full resync runs (it is
+// how drift is found), and AWS answers. The AWS check is cached so that a
+// load balancer probing /readyz does not turn into AWS calls.
+func (ds *daemonSync) checks(cfg *config.Config) []server.Check {
+	if ds.eng == nil {
+		return nil
+	}
+	return []server.Check{
+		{Name: "resync", Check: server.Recent("full resync", ds.eng.syncer.LastResync, 3*cfg.AWS.Sync.ResyncInterval.Duration, nil)},
+		{Name: "aws", Check: server.Cached(func(ctx context.Context) error {
+			return pingAWS(ctx, ds.clients, cfg.AWS.SageMaker.DomainID)
+		}, awsCheckTTL, nil)},
+	}
+}
+
+// awsCheckTTL is how long an AWS readiness answer is reused.
+const awsCheckTTL = 10 * time.Second
+
+// pingAWS makes the cheapest read of each API the sync uses, on the
+// rate-limited clients: one item of each listing.
+func pingAWS(ctx context.Context, c *bridgeaws.Clients, domain string) error {
+	if _, err := c.IAM.ListRoles(ctx, &iam.ListRolesInput{MaxItems: sdkaws.Int32(1)}); err != nil {
+		return fmt.Errorf("IAM: %w", err)
+	}
+	_, err := c.SageMaker.ListUserProfiles(ctx, &sagemaker.ListUserProfilesInput{DomainIdEquals: &domain, MaxResults: sdkaws.Int32(1)})
+	if err != nil {
+		return fmt.Errorf("SageMaker: %w", err)
+	}
+	return nil
 }
 
 // run starts the syncer. If it fails (it could not restore its state),

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -93,12 +94,35 @@ func TestDevModeSyncsSCIMUsersIntoTheEmulator(t *testing.T) {
 		t.Errorf("approve of a key that is not held: exit %d: %s", code, stderr)
 	}
 
+	checkAdminPages(t, d, uid)
 	checkEmulatorAnswers(t, dataDir, role)
 	if err := d.stop(t, syscall.SIGTERM); err != nil {
 		t.Fatalf("exit after SIGTERM: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(dataDir, devEndpointFile)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("%s outlived the daemon: %v", devEndpointFile, err)
+	}
+}
+
+// checkAdminPages reads the admin listener as an operator would: every
+// readiness check passes, and the status page shows the converged user.
+func checkAdminPages(t *testing.T, d *daemon, uid string) {
+	t.Helper()
+	for _, tt := range []struct{ path, want string }{
+		{"/readyz", "ok store\nok resync\nok aws\n"},
+		{"/status/", "Converged: AWS is what"},
+		{"/status/users", "<td>alice@example.com</td><td><code>" + uid + "</code></td><td>yes</td>\n" +
+			`<td class="state-converged">converged</td><td>ml</td><td>alice</td>`},
+	} {
+		resp, err := http.Get(d.admin + tt.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), tt.want) {
+			t.Errorf("GET %s: %d, want %q in:\n%s", tt.path, resp.StatusCode, tt.want, b)
+		}
 	}
 }
 

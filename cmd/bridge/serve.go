@@ -24,8 +24,11 @@ import (
 	"github.com/sagebridge/sagebridge/internal/scim"
 	"github.com/sagebridge/sagebridge/internal/scim/schema"
 	"github.com/sagebridge/sagebridge/internal/server"
+	"github.com/sagebridge/sagebridge/internal/server/requestid"
+	"github.com/sagebridge/sagebridge/internal/statuspage"
 	"github.com/sagebridge/sagebridge/internal/store"
 	"github.com/sagebridge/sagebridge/internal/store/boltstore"
+	bridgesync "github.com/sagebridge/sagebridge/internal/sync"
 )
 
 type serveOptions struct {
@@ -107,10 +110,11 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(cfg.Log.Level)) // validated by config
 	opts := &slog.HandlerOptions{Level: level}
+	// Records logged with a request's context carry its request_id.
 	if cfg.Log.Format == "text" {
-		return slog.New(slog.NewTextHandler(w, opts))
+		return slog.New(requestid.LogHandler(slog.NewTextHandler(w, opts)))
 	}
-	return slog.New(slog.NewJSONHandler(w, opts))
+	return slog.New(requestid.LogHandler(slog.NewJSONHandler(w, opts)))
 }
 
 func serve(ctx context.Context, cfg *config.Config, dev bool, out io.Writer) error {
@@ -166,10 +170,13 @@ func serve(ctx context.Context, cfg *config.Config, dev bool, out io.Writer) err
 	srv := &server.Server{
 		Listen: cfg.Listen, AdminListen: cfg.AdminListen,
 		Public: newPublicMux(h), Registry: reg, Logger: logger,
-		Ready: func(ctx context.Context) error {
+		Checks: append([]server.Check{{Name: "store", Check: func(ctx context.Context) error {
 			_, err := st.Stats(ctx)
 			return err
-		},
+		}}}, ds.checks(cfg)...),
+		Admin: statuspage.Handler(statuspage.Options{
+			Store: st, Records: bridgesync.NewStoreStatus(st), Summary: ds.control().Summary, Logger: logger,
+		}),
 		ShutdownTimeout: cfg.SCIM.ShutdownTimeout.Duration,
 		Control:         control.Handler(control.Local{Store: st, Now: time.Now}, ds.control()),
 		ControlListener: ctlLn,
@@ -226,7 +233,8 @@ func printDevBanner(w io.Writer, public, admin net.Addr, cfg *config.Config, tok
 	fmt.Fprintf(w, `sagebridge dev mode
   SCIM base URL : %s
   SCIM token    : %s   (also in %s)
-  metrics       : http://%s/metrics
+  status page   : http://%[4]s/status/
+  metrics       : http://%[4]s/metrics   (health: /healthz, /readyz)
 `, base, token, filepath.Join(cfg.DataDir, devTokenFile), admin.String())
 	if aws != nil {
 		fmt.Fprintf(w, `  AWS emulator  : %s   (also in %s; account %s, domain %s)

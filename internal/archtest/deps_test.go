@@ -12,21 +12,25 @@ const mod = "github.com/sagebridge/sagebridge/"
 // A package missing here may import anything but a command and, outside
 // commands, the AWS emulator.
 var allowed = map[string][]string{
-	"internal/store":           {},
-	"internal/store/boltstore": {"internal/store", "go.etcd.io/bbolt", "go.etcd.io/bbolt/"},
-	"internal/store/storetest": {"internal/store"},
-	"internal/scim/schema":     {},
-	"internal/scim/filter":     {"internal/scim/schema"},
-	"internal/scim/patch":      {"internal/scim/schema", "internal/scim/filter"},
-	"internal/config":          {"gopkg.in/yaml.v3", "internal/scim/schema", "cel.dev/cel-go/"},
-	"internal/mapping":         {"internal/config", "internal/store", "cel.dev/cel-go/"},
-	"internal/metrics":         {"internal/store", "github.com/prometheus/"},
-	"internal/scim":            {"internal/store", "internal/scim/", "internal/metrics"},
-	"internal/control":         {"internal/store", "internal/scim"},
-	"internal/server":          {"github.com/prometheus/"},
-	"internal/awsemu":          {},
-	"internal/archtest":        {},
-	"internal/aws":             {"github.com/aws/", "golang.org/x/time/"},
+	"internal/store":            {},
+	"internal/store/boltstore":  {"internal/store", "go.etcd.io/bbolt", "go.etcd.io/bbolt/"},
+	"internal/store/storetest":  {"internal/store"},
+	"internal/scim/schema":      {},
+	"internal/scim/filter":      {"internal/scim/schema"},
+	"internal/scim/patch":       {"internal/scim/schema", "internal/scim/filter"},
+	"internal/config":           {"gopkg.in/yaml.v3", "internal/scim/schema", "cel.dev/cel-go/"},
+	"internal/mapping":          {"internal/config", "internal/store", "cel.dev/cel-go/"},
+	"internal/metrics":          {"internal/store", "github.com/prometheus/"},
+	"internal/scim":             {"internal/store", "internal/scim/", "internal/metrics"},
+	"internal/control":          {"internal/store", "internal/scim"},
+	"internal/server":           {"github.com/prometheus/", "internal/server/requestid"},
+	"internal/server/requestid": {},
+	// The status page reads the store, the sync's records and its summary;
+	// it writes nothing.
+	"internal/statuspage": {"internal/store", "internal/control", "internal/sync"},
+	"internal/awsemu":     {},
+	"internal/archtest":   {},
+	"internal/aws":        {"github.com/aws/", "golang.org/x/time/"},
 	// The sync calls AWS through internal/aws's interfaces, whose methods
 	// take the SDK's own input types, and registers its own instruments.
 	"internal/sync": {"internal/store", "internal/mapping", "internal/aws", "internal/config", "internal/metrics",

@@ -1,10 +1,13 @@
-// Package server runs sagebridge's listeners: the public one (SCIM), the
-// admin one (metrics, health, readiness) and the local control socket, and
-// shuts them down in an order that loses no acknowledged write.
+// Package server runs sagebridge's listeners: the public one (SCIM, over
+// TLS when certificate files are given), the admin one (metrics, health,
+// readiness) and the local control socket, and shuts them down in an order
+// that loses no acknowledged write. Requests on the public listener and the
+// control socket carry a request id into their context and are logged once.
 package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +17,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/sagebridge/sagebridge/internal/server/requestid"
 )
 
 // Server holds what Run needs. Public and Control are complete handlers;
@@ -22,9 +27,18 @@ type Server struct {
 	Listen      string
 	AdminListen string
 	Public      http.Handler
-	Registry    *prometheus.Registry
-	// Ready reports whether the daemon can serve (the store answers).
-	Ready  func(ctx context.Context) error
+	// TLSCertFile and TLSKeyFile, when set, serve the public listener over
+	// TLS from these PEM files, reloaded when they change.
+	TLSCertFile, TLSKeyFile string
+	Registry                *prometheus.Registry
+	// Checks are what /readyz runs (store open, last full resync recent,
+	// AWS reachable, ...). Wrap a check that calls out with Cached.
+	Checks []Check
+	// ReadyTimeout bounds one /readyz answer; 0 means DefaultReadyTimeout.
+	ReadyTimeout time.Duration
+	// Admin, if set, serves the admin listener's other pages (the status
+	// page) beside metrics and health.
+	Admin  http.Handler
 	Logger *slog.Logger
 	// ShutdownTimeout bounds how long in-flight requests may take to finish
 	// after SIGTERM.
@@ -34,25 +48,34 @@ type Server struct {
 	ControlListener net.Listener
 	// Started, if set, is called with the bound addresses once listening.
 	Started func(public, admin net.Addr)
+	// Now is the clock the certificate reload reads; nil means time.Now.
+	Now func() time.Time
 }
 
-func (s *Server) adminMux() *http.ServeMux {
+func (s *Server) adminMux(log *slog.Logger) *http.ServeMux {
+	timeout := s.ReadyTimeout
+	if timeout <= 0 {
+		timeout = DefaultReadyTimeout
+	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{Registry: s.Registry}))
+	// Liveness only: the process serves HTTP. Dependencies belong to
+	// /readyz, or an orchestrator would restart a healthy daemon because
+	// AWS is down.
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "ok")
 	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if err := s.Ready(ctx); err != nil {
-			s.Logger.WarnContext(r.Context(), "not ready", "err", err)
-			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintln(w, "ready")
-	})
+	mux.Handle("GET /readyz", &readiness{checks: s.Checks, timeout: timeout, log: log})
+	if s.Admin != nil {
+		mux.Handle("/", s.Admin)
+	}
 	return mux
+}
+
+// listener is one server and what it serves on.
+type listener struct {
+	srv *http.Server
+	ln  net.Listener
 }
 
 // Run serves until ctx is cancelled, then stops accepting, lets in-flight
@@ -60,6 +83,14 @@ func (s *Server) adminMux() *http.ServeMux {
 // so finishing them is what makes shutdown lossless) and returns. The caller
 // closes the store after Run returns.
 func (s *Server) Run(ctx context.Context) error {
+	log := slog.New(requestid.LogHandler(s.Logger.Handler()))
+	if err := validateChecks(s.Checks); err != nil {
+		return err
+	}
+	tlsConfig, err := s.tlsConfig(log)
+	if err != nil {
+		return err
+	}
 	publicLn, err := net.Listen("tcp", s.Listen)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", s.Listen, err)
@@ -69,24 +100,24 @@ func (s *Server) Run(ctx context.Context) error {
 		publicLn.Close()
 		return fmt.Errorf("listen %s (admin): %w", s.AdminListen, err)
 	}
-	servers := []*http.Server{
-		newHTTPServer(s.Public, s.Logger),
-		newHTTPServer(s.adminMux(), s.Logger),
+	public := newHTTPServer(withRequestLog(s.Public, log), log)
+	if tlsConfig != nil {
+		public.TLSConfig = tlsConfig
+		publicLn = tls.NewListener(publicLn, tlsConfig)
 	}
-	listeners := []net.Listener{publicLn, adminLn}
+	listeners := []listener{{public, publicLn}, {newHTTPServer(s.adminMux(log), log), adminLn}}
 	if s.Control != nil {
-		servers = append(servers, newHTTPServer(s.Control, s.Logger))
-		listeners = append(listeners, s.ControlListener)
+		listeners = append(listeners, listener{newHTTPServer(withRequestLog(s.Control, log), log), s.ControlListener})
 	}
-	errc := make(chan error, len(servers))
-	for i, srv := range servers {
+	errc := make(chan error, len(listeners))
+	for _, l := range listeners {
 		go func() {
-			if err := srv.Serve(listeners[i]); !errors.Is(err, http.ErrServerClosed) {
+			if err := l.srv.Serve(l.ln); !errors.Is(err, http.ErrServerClosed) {
 				errc <- err
 			}
 		}()
 	}
-	s.Logger.Info("listening", "public", publicLn.Addr().String(), "admin", adminLn.Addr().String())
+	log.Info("listening", "public", publicLn.Addr().String(), "tls", tlsConfig != nil, "admin", adminLn.Addr().String())
 	if s.Started != nil {
 		s.Started(publicLn.Addr(), adminLn.Addr())
 	}
@@ -95,17 +126,40 @@ func (s *Server) Run(ctx context.Context) error {
 	select {
 	case <-ctx.Done():
 	case runErr = <-errc:
-		s.Logger.Error("listener failed", "err", runErr)
+		log.Error("listener failed", "err", runErr)
 	}
-	s.Logger.Info("shutting down", "timeout", s.ShutdownTimeout)
+	log.Info("shutting down", "timeout", s.ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), s.ShutdownTimeout)
 	defer cancel()
-	for _, srv := range servers {
-		if err := srv.Shutdown(sctx); err != nil {
+	for _, l := range listeners {
+		if err := l.srv.Shutdown(sctx); err != nil {
 			runErr = errors.Join(runErr, fmt.Errorf("shutdown: %w", err))
 		}
 	}
 	return runErr
+}
+
+// tlsConfig is nil when no certificate is configured.
+func (s *Server) tlsConfig(log *slog.Logger) (*tls.Config, error) {
+	if s.TLSCertFile == "" && s.TLSKeyFile == "" {
+		return nil, nil
+	}
+	if s.TLSCertFile == "" || s.TLSKeyFile == "" {
+		return nil, errors.New("TLS needs both a certificate file and a key file")
+	}
+	now := s.Now
+	if now == nil {
+		now = time.Now
+	}
+	certs, err := newCertReloader(s.TLSCertFile, s.TLSKeyFile, now, log)
+	if err != nil {
+		return nil, err
+	}
+	return &tls.Config{
+		MinVersion:     tls.VersionTLS12,
+		GetCertificate: certs.GetCertificate,
+		NextProtos:     []string{"h2", "http/1.1"},
+	}, nil
 }
 
 func newHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {

@@ -98,8 +98,12 @@ func TestIntegrationConvergeAndQuietResync(t *testing.T) {
 	}
 
 	e.emu.ResetCounters()
+	before := e.s.LastResync()
 	if err := e.s.Resync(e.ctx); err != nil {
 		t.Fatal(err)
+	}
+	if !e.s.LastResync().After(before) {
+		t.Errorf("LastResync %v did not move past %v", e.s.LastResync(), before)
 	}
 	e.waitIdle(10 * time.Second)
 	if n := e.emu.WriteCalls(); n != 0 {

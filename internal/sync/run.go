@@ -103,9 +103,21 @@ func (s *Syncer) Resync(ctx context.Context) error {
 	if err := s.enqueue(ctx, keys); err != nil {
 		return fmt.Errorf("resync: %w", err)
 	}
-	s.o.Metrics.LastResync.Set(float64(s.o.Now().Unix()))
+	now := s.o.Now()
+	s.lastResync.Store(&now)
+	s.o.Metrics.LastResync.Set(float64(now.Unix()))
 	s.log.InfoContext(ctx, "full resync enqueued", "keys", len(keys))
 	return nil
+}
+
+// LastResync is when this Syncer last enqueued a full resync; zero before
+// the first. Readiness checks it: a daemon whose resync stopped is drifting
+// unseen.
+func (s *Syncer) LastResync() time.Time {
+	if t := s.lastResync.Load(); t != nil {
+		return *t
+	}
+	return time.Time{}
 }
 
 // resyncKeys returns, sorted, every key a resync visits: the SAML

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	gosync "sync"
+	"sync/atomic"
 	"time"
 
 	bridgeaws "github.com/sagebridge/sagebridge/internal/aws"
@@ -85,6 +86,8 @@ type Syncer struct {
 	claims  *claims
 	held    *threshold
 	tagKeys []string
+
+	lastResync atomic.Pointer[time.Time]
 
 	mu      gosync.Mutex
 	verify  map[string]bool            // keys to check against AWS even if unchanged
