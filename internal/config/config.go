@@ -27,7 +27,7 @@ import (
 )
 
 // Config is the whole configuration file. Each concern gets its own nested
-// section (scim, aws, mapping; saml later) so that sections can grow
+// section (scim, aws, mapping, saml) so that sections can grow
 // without crowding the top level.
 type Config struct {
 	// Path is the file the configuration was loaded from; "" for Default.
@@ -46,6 +46,8 @@ type Config struct {
 	// bridge is a SCIM service that keeps no AWS account in sync.
 	AWS     *AWS     `yaml:"aws"`
 	Mapping *Mapping `yaml:"mapping"`
+	// SAML is optional; it needs AWS and Mapping.
+	SAML *SAML `yaml:"saml"`
 
 	// lines maps each field path found in the file to its line, so that
 	// Validate can point at the offending line.
@@ -196,6 +198,9 @@ func parse(path string, data []byte, fsys fs.FS) (*Config, error) {
 	c.lines = d.lines
 	if path != "" && c.DataDir != "" && !filepath.IsAbs(c.DataDir) {
 		c.DataDir = filepath.Join(filepath.Dir(path), c.DataDir)
+	}
+	if c.SAML != nil && path != "" && fsys == nil {
+		c.SAML.resolvePaths(filepath.Dir(path))
 	}
 	problems := d.problems
 	compiled, vps := c.check()

@@ -31,6 +31,19 @@ func problemsOf(t *testing.T, src string) []string {
 	return out
 }
 
+// wantOneProblem parses src and checks that it has exactly one problem,
+// containing want.
+func wantOneProblem(t *testing.T, src, want string) {
+	t.Helper()
+	got := problemsOf(t, src)
+	if len(got) != 1 {
+		t.Fatalf("got %d problems, want 1 containing %q:\n%s", len(got), want, strings.Join(got, "\n"))
+	}
+	if !strings.Contains(got[0], want) {
+		t.Errorf("got  %s\nwant %s", got[0], want)
+	}
+}
+
 func TestExampleConfigsLoad(t *testing.T) {
 	files, err := filepath.Glob("../../configs/*.yaml")
 	if err != nil {
@@ -237,7 +250,7 @@ scim:
           multivalued: true
 `
 	want := []string{
-		`c.yaml:2: listn: unknown field; known fields here: adminListen, aws, dataDir, listen, log, mapping, scim`,
+		`c.yaml:2: listn: unknown field; known fields here: adminListen, aws, dataDir, listen, log, mapping, saml, scim`,
 		`c.yaml:4: log.Level: unknown field; did you mean "level"?`,
 		`c.yaml:11: scim.extensions[0].attributes[0].multivalued: unknown field; did you mean "multiValued"?`,
 	}

@@ -96,15 +96,7 @@ func TestMappingProblems(t *testing.T) {
 		{"poll", strings.Replace(withMapping(ut+oneTeam), "d-abc123}\n", "d-abc123}\n  sync: {pollInterval: 1ms}\n", 1), `c.yaml:5: aws.sync.pollInterval: must be at least 100ms, got 1ms`},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := problemsOf(t, tt.src)
-			if len(got) != 1 {
-				t.Fatalf("got %d problems, want 1 containing %q:\n%s", len(got), tt.want, strings.Join(got, "\n"))
-			}
-			if !strings.Contains(got[0], tt.want) {
-				t.Errorf("got  %s\nwant %s", got[0], tt.want)
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { wantOneProblem(t, tt.src, tt.want) })
 	}
 }
 

@@ -109,6 +109,9 @@ func (c *Config) check() (*Compiled, Problems) {
 	v.oneOf("log.format", c.Log.Format, logFormats, false)
 	c.SCIM.validate(v)
 	compiled := c.checkMapping(v)
+	if c.SAML != nil {
+		c.SAML.validate(v, c.AWS, c.Mapping != nil)
+	}
 	if len(v.problems) == 0 {
 		return compiled, nil
 	}

@@ -28,6 +28,9 @@ var (
 	ErrInvalidReference = errors.New("invalid reference")
 	// ErrClosed: the store has been closed.
 	ErrClosed = errors.New("store closed")
+	// ErrAlreadySeen: a one-time id (a SAML assertion ID, a picker token)
+	// was recorded before and has not expired out of the store yet.
+	ErrAlreadySeen = errors.New("already seen")
 )
 
 // Meta is the bookkeeping every resource carries. Version starts at 1 and
@@ -131,6 +134,20 @@ type Stats struct {
 	QueueDepth int
 }
 
+// SigningKey is one of the bridge's SAML IdP signing keys. The key whose
+// SignFrom is the latest one not after now signs; a key whose SignFrom is
+// still ahead is published in the metadata so that AWS knows it before it
+// signs anything.
+type SigningKey struct {
+	// ID orders keys: each new key takes the next decimal number.
+	ID string `json:"id"`
+	// PrivateKey is PKCS #8 DER, Certificate X.509 DER.
+	PrivateKey  []byte    `json:"privateKey"`
+	Certificate []byte    `json:"certificate"`
+	Created     time.Time `json:"created"`
+	SignFrom    time.Time `json:"signFrom"`
+}
+
 // UserUpdate returns the new state of a user from its current one. It may be
 // called more than once by a single update and must have no side effects.
 type UserUpdate func(cur User) (User, error)
@@ -223,6 +240,35 @@ type Store interface {
 	CreateToken(ctx context.Context, t Token) error
 	Tokens(ctx context.Context) ([]Token, error)
 	DeleteToken(ctx context.Context, name string) error
+
+	// MarkSeen records a one-time id until expires. Checking and recording
+	// are one transaction: of two calls with the same id exactly one
+	// succeeds, the other gets ErrAlreadySeen (also after a restart, until
+	// PruneSeen removes the id).
+	MarkSeen(ctx context.Context, id string, expires time.Time) error
+	// PruneSeen removes up to limit ids whose expiry is before the given
+	// time, earliest first, and returns how many it removed. Its cost grows
+	// with limit, not with the number of ids kept.
+	PruneSeen(ctx context.Context, before time.Time, limit int) (int, error)
+
+	// CreateSigningKey stores k; ErrConflict when its ID is taken, so that
+	// two concurrent rotations cannot both add a key.
+	CreateSigningKey(ctx context.Context, k SigningKey) error
+	// SigningKeys returns every key, in ID order (oldest first).
+	SigningKeys(ctx context.Context) ([]SigningKey, error)
+	// DeleteSigningKey removes a key, ErrNotFound if there is none.
+	DeleteSigningKey(ctx context.Context, id string) error
+
+	// PutSAMLMeta stores a small named blob of the sign-in (the cached
+	// upstream IdP metadata), replacing any it had.
+	PutSAMLMeta(ctx context.Context, name string, data []byte) error
+	// SAMLMeta returns the named blob, ErrNotFound if there is none. The
+	// caller owns the returned bytes.
+	SAMLMeta(ctx context.Context, name string) ([]byte, error)
+	// InitSAMLMeta stores data under name unless the name is taken, and
+	// returns what is stored afterwards: callers racing to create a secret
+	// all end up with the same one.
+	InitSAMLMeta(ctx context.Context, name string, data []byte) ([]byte, error)
 
 	Stats(ctx context.Context) (Stats, error)
 	// Backup writes a consistent copy of the whole store to w.

@@ -45,6 +45,17 @@ var (
 	// sync_status: queue key -> the sync engine's opaque status record
 	// (since version 2).
 	bucketStatus = bucket("sync_status")
+	// replay: one-time id -> 8-byte big-endian expiry (unix nanos)
+	// (since version 3).
+	bucketReplay = bucket("replay")
+	// replay_expiry: 8-byte expiry + id -> empty, so pruning reads only
+	// the expired ids, in expiry order (since version 3).
+	bucketReplayExpiry = bucket("replay_expiry")
+	// keys: signing key ID -> JSON store.SigningKey (since version 3).
+	bucketKeys = bucket("keys")
+	// saml_meta: name -> blob: the cached upstream IdP metadata and the
+	// sign-in's secrets (since version 3).
+	bucketSAMLMeta = bucket("saml_meta")
 )
 
 // v1Buckets is the layout of version 1. migrateV1 creates exactly these,
@@ -60,7 +71,8 @@ var v1Buckets = []bucket{
 }
 
 // allBuckets is the layout of the current schema version.
-var allBuckets = append(slices.Clone(v1Buckets), bucketStatus)
+var allBuckets = append(slices.Clone(v1Buckets), bucketStatus,
+	bucketReplay, bucketReplayExpiry, bucketKeys, bucketSAMLMeta)
 
 // in returns the bucket in tx. Open has checked that every bucket exists,
 // so the result is never nil for a store that opened.
@@ -76,7 +88,7 @@ var (
 
 // SchemaVersion is the layout version this code writes. A file with a newer
 // version is refused rather than misread.
-const SchemaVersion uint64 = 2
+const SchemaVersion uint64 = 3
 
 // ErrSchemaTooNew is returned by Open for a file written by a newer
 // sagebridge.
@@ -97,16 +109,15 @@ type migration struct {
 var migrations = []migration{
 	{to: 1, name: "create buckets and count records", apply: migrateV1},
 	{to: 2, name: "create the sync status bucket", apply: migrateV2},
+	{to: 3, name: "create the sign-in buckets", apply: migrateV3},
 }
 
 // migrateV1 creates the buckets of version 1 and computes the counters from
 // the records present: files written before versioning (version 0) had no
 // counters.
 func migrateV1(tx *bolt.Tx) error {
-	for _, b := range v1Buckets {
-		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-			return fmt.Errorf("create bucket %s: %w", b, err)
-		}
+	if err := createBuckets(tx, v1Buckets...); err != nil {
+		return err
 	}
 	counts := []struct {
 		key []byte
@@ -128,8 +139,20 @@ func migrateV1(tx *bolt.Tx) error {
 // migrateV2 adds the bucket where the sync engine keeps what must survive
 // a restart (profile-name bindings, applied hashes, held deletions).
 func migrateV2(tx *bolt.Tx) error {
-	if _, err := tx.CreateBucketIfNotExists(bucketStatus); err != nil {
-		return fmt.Errorf("create bucket %s: %w", bucketStatus, err)
+	return createBuckets(tx, bucketStatus)
+}
+
+// migrateV3 adds the buckets of SAML sign-in: the replay cache, the IdP
+// signing keys and the metadata cache. It only creates buckets.
+func migrateV3(tx *bolt.Tx) error {
+	return createBuckets(tx, bucketReplay, bucketReplayExpiry, bucketKeys, bucketSAMLMeta)
+}
+
+func createBuckets(tx *bolt.Tx, bs ...bucket) error {
+	for _, b := range bs {
+		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+			return fmt.Errorf("create bucket %s: %w", b, err)
+		}
 	}
 	return nil
 }

@@ -158,8 +158,45 @@ func TestMigrateV1ToV2(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if v := readVersion(t, path); v != 2 {
-		t.Fatalf("schema version after Open = %d, want 2", v)
+	if v := readVersion(t, path); v != SchemaVersion {
+		t.Fatalf("schema version after Open = %d, want %d", v, SchemaVersion)
+	}
+	checkFile(t, path)
+}
+
+// TestMigrateV2ToV3 upgrades a version 2 file: the sign-in buckets appear,
+// empty, and the records already there are kept.
+func TestMigrateV2ToV3(t *testing.T) {
+	ctx := t.Context()
+	path := writeRaw(t, func(tx *bolt.Tx) error {
+		for _, m := range migrations[:2] {
+			if err := m.apply(tx); err != nil {
+				return err
+			}
+		}
+		if err := tx.Bucket([]byte("sync_status")).Put([]byte("user/u1"), []byte("kept")); err != nil {
+			return err
+		}
+		return tx.Bucket([]byte("meta")).Put([]byte("schema_version"), u64(2))
+	})
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatalf("Open of a version 2 file: %v", err)
+	}
+	if got, err := s.GetStatus(ctx, "user/u1"); err != nil || string(got) != "kept" {
+		t.Fatalf("status record after migration = %q, %v", got, err)
+	}
+	if keys, err := s.SigningKeys(ctx); err != nil || len(keys) != 0 {
+		t.Fatalf("SigningKeys after migration = %v, %v", keys, err)
+	}
+	if err := s.MarkSeen(ctx, "id-1", time.Now().Add(time.Minute)); err != nil {
+		t.Fatalf("MarkSeen after migration: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if v := readVersion(t, path); v != 3 {
+		t.Fatalf("schema version after Open = %d, want 3", v)
 	}
 	checkFile(t, path)
 }

@@ -20,10 +20,7 @@ func (s *Store) PutStatus(ctx context.Context, key string, data []byte) error {
 	if key == "" {
 		return errors.New("put status: empty key")
 	}
-	err := s.submit(ctx, func(w *wtx) error {
-		return bucketStatus.in(w.Tx).Put([]byte(key), data)
-	})
-	if err != nil {
+	if err := s.putValue(ctx, bucketStatus, key, data); err != nil {
 		return fmt.Errorf("put status %s: %w", key, err)
 	}
 	return nil
@@ -31,16 +28,7 @@ func (s *Store) PutStatus(ctx context.Context, key string, data []byte) error {
 
 // GetStatus returns a copy of the record of key, or store.ErrNotFound.
 func (s *Store) GetStatus(ctx context.Context, key string) ([]byte, error) {
-	var data []byte
-	err := s.view(ctx, func(tx *bolt.Tx) error {
-		v := bucketStatus.in(tx).Get([]byte(key))
-		if v == nil {
-			return store.ErrNotFound
-		}
-		// v points into the mmap, valid only while tx is open.
-		data = bytes.Clone(v)
-		return nil
-	})
+	data, err := s.getValue(ctx, bucketStatus, key)
 	if err != nil {
 		return nil, fmt.Errorf("get status %s: %w", key, err)
 	}
@@ -50,14 +38,7 @@ func (s *Store) GetStatus(ctx context.Context, key string) ([]byte, error) {
 // DeleteStatus removes the record of key, store.ErrNotFound if there is
 // none.
 func (s *Store) DeleteStatus(ctx context.Context, key string) error {
-	err := s.submit(ctx, func(w *wtx) error {
-		b := bucketStatus.in(w.Tx)
-		if b.Get([]byte(key)) == nil {
-			return store.ErrNotFound
-		}
-		return b.Delete([]byte(key))
-	})
-	if err != nil {
+	if err := s.deleteValue(ctx, bucketStatus, key); err != nil {
 		return fmt.Errorf("delete status %s: %w", key, err)
 	}
 	return nil

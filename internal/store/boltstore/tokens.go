@@ -2,11 +2,8 @@ package boltstore
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-
-	bolt "go.etcd.io/bbolt"
 
 	"github.com/sagebridge/sagebridge/internal/store"
 )
@@ -21,18 +18,7 @@ func (s *Store) CreateToken(ctx context.Context, t store.Token) error {
 	} else {
 		t.Created = t.Created.UTC().Round(0)
 	}
-	raw, err := encode(t)
-	if err != nil {
-		return fmt.Errorf("create token %s: %w", t.Name, err)
-	}
-	err = s.submit(ctx, func(w *wtx) error {
-		b := bucketTokens.in(w.Tx)
-		if b.Get([]byte(t.Name)) != nil {
-			return store.ErrConflict
-		}
-		return b.Put([]byte(t.Name), raw)
-	})
-	if err != nil {
+	if err := s.createRecord(ctx, bucketTokens, t.Name, t); err != nil {
 		return fmt.Errorf("create token %s: %w", t.Name, err)
 	}
 	return nil
@@ -40,17 +26,7 @@ func (s *Store) CreateToken(ctx context.Context, t store.Token) error {
 
 // Tokens returns every token, sorted by name (the bucket's key order).
 func (s *Store) Tokens(ctx context.Context) ([]store.Token, error) {
-	var tokens []store.Token
-	err := s.view(ctx, func(tx *bolt.Tx) error {
-		return bucketTokens.in(tx).ForEach(func(k, v []byte) error {
-			var t store.Token
-			if err := json.Unmarshal(v, &t); err != nil {
-				return fmt.Errorf("decode token %s: %w", k, err)
-			}
-			tokens = append(tokens, t)
-			return nil
-		})
-	})
+	tokens, err := allRecords[store.Token](ctx, s, bucketTokens)
 	if err != nil {
 		return nil, fmt.Errorf("tokens: %w", err)
 	}
@@ -59,14 +35,7 @@ func (s *Store) Tokens(ctx context.Context) ([]store.Token, error) {
 
 // DeleteToken removes the named token, store.ErrNotFound if there is none.
 func (s *Store) DeleteToken(ctx context.Context, name string) error {
-	err := s.submit(ctx, func(w *wtx) error {
-		b := bucketTokens.in(w.Tx)
-		if b.Get([]byte(name)) == nil {
-			return store.ErrNotFound
-		}
-		return b.Delete([]byte(name))
-	})
-	if err != nil {
+	if err := s.deleteValue(ctx, bucketTokens, name); err != nil {
 		return fmt.Errorf("delete token %s: %w", name, err)
 	}
 	return nil
