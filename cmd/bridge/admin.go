@@ -63,23 +63,30 @@ func (l *location) openAdmin(mustExist bool) (control.Admin, func() error, error
 	if c, ok := control.Dial(filepath.Join(dir, control.SocketName)); ok {
 		return c, func() error { return nil }, nil
 	}
-	path := filepath.Join(dir, dbName)
-	if mustExist {
-		if _, err := os.Stat(path); err != nil {
-			return nil, nil, fmt.Errorf("no database at %s (is --data right?): %w", path, err)
-		}
-	} else if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, nil, fmt.Errorf("create data directory: %w", err)
-	}
-	s, err := boltstore.Open(path, boltstore.Options{OpenTimeout: 2 * time.Second})
-	if errors.Is(err, boltstore.ErrLocked) {
-		return nil, nil, fmt.Errorf("%s is locked by a running daemon whose control socket %s does not answer: %w",
-			path, filepath.Join(dir, control.SocketName), err)
-	}
+	s, err := openStore(dir, mustExist)
 	if err != nil {
 		return nil, nil, err
 	}
 	return control.Local{Store: s, Now: time.Now}, s.Close, nil
+}
+
+// openStore opens the database in dir when no daemon holds it. mustExist
+// refuses to create a new one.
+func openStore(dir string, mustExist bool) (*boltstore.Store, error) {
+	path := filepath.Join(dir, dbName)
+	if mustExist {
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("no database at %s (is --data right?): %w", path, err)
+		}
+	} else if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	s, err := boltstore.Open(path, boltstore.Options{OpenTimeout: 2 * time.Second})
+	if errors.Is(err, boltstore.ErrLocked) {
+		return nil, fmt.Errorf("%s is locked by a running daemon whose control socket %s does not answer: %w",
+			path, filepath.Join(dir, control.SocketName), err)
+	}
+	return s, err
 }
 
 // withAdmin runs fn with the store reached as openAdmin says, and releases

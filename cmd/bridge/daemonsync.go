@@ -34,7 +34,7 @@ type daemonSync struct {
 
 // startDaemonSync builds the engine (and in dev mode starts the emulator);
 // run starts reconciling.
-func startDaemonSync(ctx context.Context, cfg *config.Config, dev bool, st store.Store, reg prometheus.Registerer, logger *slog.Logger) (*daemonSync, error) {
+func startDaemonSync(ctx context.Context, cfg *config.Config, dev bool, st store.Store, reg prometheus.Registerer, logger *slog.Logger, si *signIn) (*daemonSync, error) {
 	ds := &daemonSync{}
 	if cfg.AWS == nil || cfg.Mapping == nil {
 		ds.reason = syncDisabledReason(cfg)
@@ -52,9 +52,9 @@ func startDaemonSync(ctx context.Context, cfg *config.Config, dev bool, st store
 	var err error
 	ds.clients, err = newAWSClients(ctx, cfg, endpoint)
 	if err == nil {
-		ds.eng, err = newEngine(cfg, st, ds.clients.IAM, ds.clients.SageMaker, engineOptions{
+		ds.eng, err = newEngine(cfg, st, ds.clients.IAM, ds.clients.SageMaker, si.syncOptions(engineOptions{
 			dev: dev, metrics: bridgesync.NewMetrics(reg), logger: logger.With("component", "sync"),
-		})
+		}))
 	}
 	if err != nil {
 		ds.close(logger)
@@ -74,6 +74,15 @@ func (ds *daemonSync) control() control.Sync {
 		return control.SyncDisabled(ds.reason)
 	}
 	return ds.eng
+}
+
+// metadataChanged has the sync push the IdP metadata to the IAM SAML
+// provider now.
+func (ds *daemonSync) metadataChanged(ctx context.Context) error {
+	if ds.eng == nil {
+		return nil
+	}
+	return ds.eng.syncer.MetadataChanged(ctx)
 }
 
 // checks are the sync's readiness checks: the full resync runs (it is

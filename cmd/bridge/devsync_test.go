@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
 
 	"github.com/sagebridge/sagebridge/internal/control"
@@ -96,6 +98,7 @@ func TestDevModeSyncsSCIMUsersIntoTheEmulator(t *testing.T) {
 
 	checkAdminPages(t, d, uid)
 	checkEmulatorAnswers(t, dataDir, role)
+	checkKeyRotation(t, d, dataDir)
 	if err := d.stop(t, syscall.SIGTERM); err != nil {
 		t.Fatalf("exit after SIGTERM: %v", err)
 	}
@@ -123,6 +126,48 @@ func checkAdminPages(t *testing.T, d *daemon, uid string) {
 		if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), tt.want) {
 			t.Errorf("GET %s: %d, want %q in:\n%s", tt.path, resp.StatusCode, tt.want, b)
 		}
+	}
+}
+
+// checkKeyRotation rotates the IdP signing key through the CLI: the new
+// key is published beside the current one, and the sync pushes the new
+// metadata to the IAM SAML provider at once.
+func checkKeyRotation(t *testing.T, d *daemon, dataDir string) {
+	t.Helper()
+	out, stderr, code := runCLI(t, "keys", "list", "--data", dataDir)
+	if code != 0 || !regexp.MustCompile(`(?m)^1 +signing `).MatchString(out) {
+		t.Fatalf("keys list: exit %d: %s%s", code, out, stderr)
+	}
+	if out, stderr, code := runCLI(t, "keys", "rotate", "--data", dataDir); code != 0 || !strings.HasPrefix(out, "key 2 published; it signs from ") {
+		t.Fatalf("keys rotate: exit %d: %s%s", code, out, stderr)
+	}
+	if _, stderr, code := runCLI(t, "keys", "rotate", "--data", dataDir); code == 0 || !strings.Contains(stderr, "already waiting") {
+		t.Errorf("a second rotation while one waits: exit %d: %s", code, stderr)
+	}
+	var keys []control.KeyInfo
+	cliJSON(t, &keys, "keys", "list", "--json", "--data", dataDir)
+	if len(keys) != 2 || keys[0].State != "signing" || keys[1].State != "next" || keys[1].ID != "2" {
+		t.Errorf("keys after rotation: %+v", keys)
+	}
+	b, err := os.ReadFile(filepath.Join(dataDir, devEndpointFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := iam.New(iam.Options{Region: "us-east-1", BaseEndpoint: aws.String(strings.TrimSpace(string(b))),
+		Credentials: credentials.NewStaticCredentialsProvider("dev", "dev", "")})
+	pollUntil(t, "the rotated key in the IAM SAML provider", func() bool {
+		p, err := client.GetSAMLProvider(t.Context(), &iam.GetSAMLProviderInput{
+			SAMLProviderArn: aws.String("arn:aws:iam::000000000000:saml-provider/sagebridge")})
+		return err == nil && strings.Count(aws.ToString(p.SAMLMetadataDocument), "<ds:X509Certificate>") == 2
+	})
+	resp, err := http.Get(d.admin + "/status/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(page), "published; signs from ") {
+		t.Errorf("the status page does not show the waiting key:\n%s", page)
 	}
 }
 

@@ -48,6 +48,11 @@ type engineOptions struct {
 	local   bool
 	metrics *bridgesync.Metrics
 	logger  *slog.Logger
+	// metadata and signInURL come from sign-in: the IdP metadata the IAM
+	// SAML provider holds and the URL the federation roles trust. Without
+	// sign-in the SAML provider is not managed.
+	metadata  func() ([]byte, error)
+	signInURL string
 }
 
 // newEngine builds the mapping and the syncer over st and the AWS clients.
@@ -60,6 +65,7 @@ func newEngine(cfg *config.Config, st store.Store, iam bridgeaws.IAM, sm bridgea
 	o := pacing(cfg.AWS.Sync, eo)
 	o.Store, o.Status, o.Config, o.Mapping = st, bridgesync.NewStoreStatus(st), cfg, m
 	o.IAM, o.SageMaker, o.Metrics, o.Logger = iam, sm, eo.metrics, eo.logger
+	o.Metadata, o.SignInURL = eo.metadata, eo.signInURL
 	s, err := bridgesync.New(o)
 	if err != nil {
 		return nil, fmt.Errorf("sync: %w", err)

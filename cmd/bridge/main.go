@@ -23,7 +23,7 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newServeCmd(), newConfigCmd(), newTokenCmd(), newBackupCmd(),
-		newPlanCmd(), newSyncCmd(), newStatusCmd(), newApproveCmd())
+		newPlanCmd(), newSyncCmd(), newStatusCmd(), newApproveCmd(), newKeysCmd())
 	return root
 }
 

@@ -7,8 +7,9 @@ import (
 )
 
 // newPublicMux wires every public route in one place.
-func newPublicMux(h *scim.Handler) *http.ServeMux {
+func newPublicMux(h *scim.Handler, si *signIn) *http.ServeMux {
 	mux := http.NewServeMux()
 	h.Mount(mux)
+	si.mount(mux)
 	return mux
 }

@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
-	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	bridgeaws "github.com/sagebridge/sagebridge/internal/aws"
 	"github.com/sagebridge/sagebridge/internal/control"
-	"github.com/sagebridge/sagebridge/internal/store/boltstore"
 )
 
 // syncHandle is the sync engine a command talks to.
@@ -41,22 +41,21 @@ func (l *location) openSync(ctx context.Context, logw io.Writer) (*syncHandle, e
 	if cfg.AWS == nil || cfg.Mapping == nil {
 		return nil, fmt.Errorf("%s: %w", syncDisabledReason(cfg), control.ErrSyncDisabled)
 	}
-	path := filepath.Join(dir, dbName)
-	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("no database at %s (is --data right?): %w", path, err)
-	}
-	st, err := boltstore.Open(path, boltstore.Options{OpenTimeout: 2 * time.Second})
-	if errors.Is(err, boltstore.ErrLocked) {
-		return nil, fmt.Errorf("%s is locked by a running daemon whose control socket does not answer: %w", path, err)
-	}
+	st, err := openStore(dir, true)
 	if err != nil {
 		return nil, err
 	}
-	clients, err := newAWSClients(ctx, cfg, "")
+	logger := slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	// The SAML provider's metadata comes from sign-in, as in the daemon,
+	// so that a plan here and there agree.
+	si, err := newSignIn(ctx, cfg, st, prometheus.NewRegistry(), logger, "")
+	var clients *bridgeaws.Clients
+	if err == nil {
+		clients, err = newAWSClients(ctx, cfg, "")
+	}
 	var eng *engine
 	if err == nil {
-		logger := slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelWarn}))
-		eng, err = newEngine(cfg, st, clients.IAM, clients.SageMaker, engineOptions{local: true, logger: logger})
+		eng, err = newEngine(cfg, st, clients.IAM, clients.SageMaker, si.syncOptions(engineOptions{local: true, logger: logger}))
 	}
 	if err != nil {
 		st.Close()

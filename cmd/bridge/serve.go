@@ -152,7 +152,12 @@ func serve(ctx context.Context, cfg *config.Config, dev bool, out io.Writer) err
 
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg, st)
-	ds, err := startDaemonSync(ctx, cfg, dev, st, reg, logger)
+	si, err := newSignIn(ctx, cfg, st, reg, logger, devBaseURL(cfg, dev))
+	if err != nil {
+		ctlLn.Close()
+		return err
+	}
+	ds, err := startDaemonSync(ctx, cfg, dev, st, reg, logger, si)
 	if err != nil {
 		ctlLn.Close()
 		return err
@@ -169,16 +174,17 @@ func serve(ctx context.Context, cfg *config.Config, dev bool, out io.Writer) err
 	defer stopServer()
 	srv := &server.Server{
 		Listen: cfg.Listen, AdminListen: cfg.AdminListen,
-		Public: newPublicMux(h), Registry: reg, Logger: logger,
+		Public: newPublicMux(h, si), Registry: reg, Logger: logger,
 		Checks: append([]server.Check{{Name: "store", Check: func(ctx context.Context) error {
 			_, err := st.Stats(ctx)
 			return err
 		}}}, ds.checks(cfg)...),
 		Admin: statuspage.Handler(statuspage.Options{
-			Store: st, Records: bridgesync.NewStoreStatus(st), Summary: ds.control().Summary, Logger: logger,
+			Store: st, Records: bridgesync.NewStoreStatus(st), Summary: ds.control().Summary,
+			Credentials: si.credentials, Logger: logger,
 		}),
 		ShutdownTimeout: cfg.SCIM.ShutdownTimeout.Duration,
-		Control:         control.Handler(control.Local{Store: st, Now: time.Now}, ds.control()),
+		Control:         control.Handler(control.Local{Store: st, Now: time.Now}, ds.control(), si.keys(ds.metadataChanged)),
 		ControlListener: ctlLn,
 		Started: func(public, admin net.Addr) {
 			if dev {
@@ -187,11 +193,22 @@ func serve(ctx context.Context, cfg *config.Config, dev bool, out io.Writer) err
 		},
 	}
 	ds.run(stopServer, logger)
+	si.run(logger)
+	defer si.stop()
 	runErr := srv.Run(srvCtx)
 	// SCIM has stopped accepting and its in-flight writes are committed:
 	// stop the syncer (its keys stay queued), then the deferred calls stop
 	// the emulator and close the store.
 	return errors.Join(runErr, ds.stop())
+}
+
+// devBaseURL is where dev mode's sign-in is served: the public listener,
+// when its port is fixed; on a port chosen at start, the configuration's.
+func devBaseURL(cfg *config.Config, dev bool) string {
+	if !dev || strings.HasSuffix(cfg.Listen, ":0") {
+		return ""
+	}
+	return "http://" + cfg.Listen
 }
 
 // devTokenFile holds dev mode's token so that a restart can print it again:

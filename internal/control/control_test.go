@@ -56,14 +56,16 @@ func (errUser) User(_ context.Context, ref string) (UserStatus, error) {
 
 type noAdmin struct{ Admin }
 
-func serveSocket(t *testing.T, s Sync) *Client {
+func serveSocket(t *testing.T, s Sync) *Client { return serveSocketKeys(t, s, nil) }
+
+func serveSocketKeys(t *testing.T, s Sync, k Keys) *Client {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), SocketName)
 	ln, err := Listen(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: Handler(noAdmin{}, s), ReadHeaderTimeout: time.Second}
+	srv := &http.Server{Handler: Handler(noAdmin{}, s, k), ReadHeaderTimeout: time.Second}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
 	c, ok := Dial(path)
@@ -132,5 +134,31 @@ func TestApproveRefusesABadBody(t *testing.T) {
 	b, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), "bad_request") {
 		t.Fatalf("status %d: %s", resp.StatusCode, b)
+	}
+}
+
+type fakeKeys struct{ rotated bool }
+
+func (f *fakeKeys) SigningKeys(context.Context) ([]KeyInfo, error) {
+	return []KeyInfo{{ID: "1", State: "signing"}}, nil
+}
+
+func (f *fakeKeys) RotateKey(context.Context) (KeyRotation, error) {
+	f.rotated = true
+	return KeyRotation{KeyID: "2", SignFrom: time.Date(2030, 1, 2, 0, 0, 0, 0, time.UTC)}, nil
+}
+
+func TestKeysOverTheSocket(t *testing.T) {
+	f := &fakeKeys{}
+	c := serveSocketKeys(t, &fakeSync{}, f)
+	if keys, err := c.SigningKeys(t.Context()); err != nil || len(keys) != 1 || keys[0].State != "signing" {
+		t.Fatalf("keys: %v %+v", err, keys)
+	}
+	if rot, err := c.RotateKey(t.Context()); err != nil || !f.rotated || rot.KeyID != "2" || rot.SignFrom.Year() != 2030 {
+		t.Fatalf("rotate: %v %+v", err, rot)
+	}
+	c = serveSocket(t, &fakeSync{})
+	if _, err := c.RotateKey(t.Context()); !errors.Is(err, ErrSignInDisabled) {
+		t.Fatalf("rotate on a daemon without sign-in: %v", err)
 	}
 }

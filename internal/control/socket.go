@@ -43,14 +43,19 @@ func Listen(path string) (net.Listener, error) {
 	return ln, nil
 }
 
-// Handler serves a and s on the control socket. s is nil for a daemon
-// that keeps no AWS account in sync: use SyncDisabled to say why.
-func Handler(a Admin, s Sync) http.Handler {
+// Handler serves a, s and k on the control socket. s is nil for a daemon
+// that keeps no AWS account in sync and k for one that bridges no sign-in:
+// use SyncDisabled and KeysDisabled to say why.
+func Handler(a Admin, s Sync, k Keys) http.Handler {
 	if s == nil {
 		s = SyncDisabled("the daemon was started without a sync engine")
 	}
+	if k == nil {
+		k = KeysDisabled("the daemon was started without sign-in")
+	}
 	mux := http.NewServeMux()
 	mountSync(mux, s)
+	mountKeys(mux, k)
 	mux.HandleFunc("POST /tokens/{name}", func(w http.ResponseWriter, r *http.Request) {
 		secret, err := a.CreateToken(r.Context(), r.PathValue("name"))
 		respond(w, map[string]string{"token": secret}, err)
@@ -83,7 +88,7 @@ type errorBody struct {
 // such token" from a failure.
 var kinds = map[string]error{
 	"not_found": store.ErrNotFound, "conflict": store.ErrConflict, "invalid_name": ErrInvalidName,
-	"sync_disabled": ErrSyncDisabled, "bad_request": errBadRequest,
+	"sync_disabled": ErrSyncDisabled, "bad_request": errBadRequest, "signin_disabled": ErrSignInDisabled,
 }
 
 // errBadRequest is a request body the handler cannot decode.

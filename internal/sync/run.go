@@ -110,6 +110,16 @@ func (s *Syncer) Resync(ctx context.Context) error {
 	return nil
 }
 
+// MetadataChanged tells the syncer that the bridge's IdP metadata changed
+// (a key rotation), so the IAM SAML provider is updated now rather than at
+// the next full resync.
+func (s *Syncer) MetadataChanged(ctx context.Context) error {
+	if s.o.Metadata == nil {
+		return nil
+	}
+	return s.enqueue(ctx, []string{SAMLKey})
+}
+
 // LastResync is when this Syncer last enqueued a full resync; zero before
 // the first. Readiness checks it: a daemon whose resync stopped is drifting
 // unseen.
