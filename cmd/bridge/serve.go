@@ -20,6 +20,7 @@ import (
 	"github.com/sagebridge/sagebridge/configs"
 	"github.com/sagebridge/sagebridge/internal/config"
 	"github.com/sagebridge/sagebridge/internal/control"
+	"github.com/sagebridge/sagebridge/internal/devidp"
 	"github.com/sagebridge/sagebridge/internal/metrics"
 	"github.com/sagebridge/sagebridge/internal/scim"
 	"github.com/sagebridge/sagebridge/internal/scim/schema"
@@ -130,6 +131,14 @@ func serve(ctx context.Context, cfg *config.Config, dev bool, out io.Writer) err
 	if err != nil {
 		return err
 	}
+	// The public listener is bound first so that dev mode's sign-in URLs
+	// name its real port.
+	publicLn, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		ctlLn.Close()
+		return fmt.Errorf("listen %s: %w", cfg.Listen, err)
+	}
+	defer publicLn.Close()
 	st, err := boltstore.Open(filepath.Join(cfg.DataDir, dbName), boltstore.Options{Logger: logger})
 	if err != nil {
 		ctlLn.Close()
@@ -152,7 +161,7 @@ func serve(ctx context.Context, cfg *config.Config, dev bool, out io.Writer) err
 
 	reg := prometheus.NewRegistry()
 	m := metrics.New(reg, st)
-	si, err := newSignIn(ctx, cfg, st, reg, logger, devBaseURL(cfg, dev))
+	si, err := newSignIn(ctx, cfg, st, reg, logger, devBaseURL(dev, publicLn.Addr()))
 	if err != nil {
 		ctlLn.Close()
 		return err
@@ -173,7 +182,7 @@ func serve(ctx context.Context, cfg *config.Config, dev bool, out io.Writer) err
 	srvCtx, stopServer := context.WithCancel(ctx)
 	defer stopServer()
 	srv := &server.Server{
-		Listen: cfg.Listen, AdminListen: cfg.AdminListen,
+		PublicListener: publicLn, AdminListen: cfg.AdminListen,
 		Public: newPublicMux(h, si), Registry: reg, Logger: logger,
 		Checks: append([]server.Check{{Name: "store", Check: func(ctx context.Context) error {
 			_, err := st.Stats(ctx)
@@ -188,7 +197,7 @@ func serve(ctx context.Context, cfg *config.Config, dev bool, out io.Writer) err
 		ControlListener: ctlLn,
 		Started: func(public, admin net.Addr) {
 			if dev {
-				printDevBanner(out, public, admin, cfg, devToken, ds.dev)
+				printDevBanner(out, public, admin, cfg, devToken, ds.dev, si.dev != nil)
 			}
 		},
 	}
@@ -200,15 +209,6 @@ func serve(ctx context.Context, cfg *config.Config, dev bool, out io.Writer) err
 	// stop the syncer (its keys stay queued), then the deferred calls stop
 	// the emulator and close the store.
 	return errors.Join(runErr, ds.stop())
-}
-
-// devBaseURL is where dev mode's sign-in is served: the public listener,
-// when its port is fixed; on a port chosen at start, the configuration's.
-func devBaseURL(cfg *config.Config, dev bool) string {
-	if !dev || strings.HasSuffix(cfg.Listen, ":0") {
-		return ""
-	}
-	return "http://" + cfg.Listen
 }
 
 // devTokenFile holds dev mode's token so that a restart can print it again:
@@ -245,7 +245,7 @@ func ensureDevToken(ctx context.Context, st store.Store, dataDir string) (string
 	return secret, nil
 }
 
-func printDevBanner(w io.Writer, public, admin net.Addr, cfg *config.Config, token string, aws *devAWS) {
+func printDevBanner(w io.Writer, public, admin net.Addr, cfg *config.Config, token string, aws *devAWS, signIn bool) {
 	base := "http://" + public.String() + scim.Prefix
 	fmt.Fprintf(w, `sagebridge dev mode
   SCIM base URL : %s
@@ -257,14 +257,27 @@ func printDevBanner(w io.Writer, public, admin net.Addr, cfg *config.Config, tok
 		fmt.Fprintf(w, `  AWS emulator  : %s   (also in %s; account %s, domain %s)
 `, aws.url, aws.file, cfg.AWS.AccountID, cfg.AWS.SageMaker.DomainID)
 	}
-	fmt.Fprintf(w, `Try:
-  curl -s -H "Authorization: Bearer %s" -H "Content-Type: application/scim+json" \
+	fmt.Fprintf(w, `Try (a shell keeps her id in USER_ID):
+  USER_ID=$(curl -s -H "Authorization: Bearer %[1]s" -H "Content-Type: application/scim+json" \
     -d '{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"alice@example.com","name":{"givenName":"Alice","familyName":"Lee"},"emails":[{"value":"alice@example.com","type":"work","primary":true}]}' \
-    %s/Users
+    %[2]s/Users | sed -n 's/.*"id":"\([^"]*\)".*/\1/p'); echo "$USER_ID"
+`, token, base)
+	if aws == nil && !signIn {
+		return
+	}
+	fmt.Fprintf(w, `  then put her in team ml, a group named team-<name>:
+  curl -s -H "Authorization: Bearer %[1]s" -H "Content-Type: application/scim+json" \
+    -d '{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"team-ml","members":[{"value":"'"$USER_ID"'"}]}' \
+    %[2]s/Groups
 `, token, base)
 	if aws != nil {
-		fmt.Fprintf(w, `  then make her a member of a group named team-<name> and watch her SageMaker profile appear:
+		fmt.Fprintf(w, `  watch her SageMaker profile appear:
   bridge status alice@example.com --data %s
 `, cfg.DataDir)
+	}
+	if signIn {
+		fmt.Fprintf(w, `  and sign in as her through the bridge, with dev mode's test IdP:
+  %s
+`, "http://"+public.String()+devidp.UsersPath)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sagebridge/sagebridge/internal/config"
 	"github.com/sagebridge/sagebridge/internal/control"
+	"github.com/sagebridge/sagebridge/internal/devidp"
 	"github.com/sagebridge/sagebridge/internal/mapping"
 	bridgesaml "github.com/sagebridge/sagebridge/internal/saml"
 	"github.com/sagebridge/sagebridge/internal/statuspage"
@@ -22,34 +23,49 @@ import (
 type signIn struct {
 	b      *bridgesaml.Bridge
 	reason string
+	// dev serves /dev/ in dev mode: the test IdP and the AWS stand-in.
+	dev http.Handler
 
 	cancel context.CancelFunc
 	done   chan struct{}
 }
 
 // newSignIn builds the bridge; run starts its background work (metadata
-// refresh, replay-cache pruning, key reloads). baseURL, when set, is where
-// the public listener really is (dev mode on a port chosen at start).
-func newSignIn(ctx context.Context, cfg *config.Config, st store.Store, reg prometheus.Registerer, logger *slog.Logger, baseURL string) (*signIn, error) {
+// refresh, replay-cache pruning, key reloads). devBase, set in dev mode
+// only, is where the public listener really is: sign-in is served there,
+// with the test IdP upstream and the AWS stand-in as destination.
+func newSignIn(ctx context.Context, cfg *config.Config, st store.Store, reg prometheus.Registerer, logger *slog.Logger, devBase string) (*signIn, error) {
 	if cfg.SAML == nil {
 		return &signIn{reason: "the configuration has no saml section, so the bridge offers no sign-in"}, nil
 	}
-	m, err := mapping.New(cfg)
-	if err != nil {
+	o := bridgesaml.Options{Store: st, Config: cfg, Registry: reg, Logger: logger.With("component", "saml")}
+	if devBase != "" {
+		o.Config, o.Destination = devSignInConfig(cfg, devBase), devBase+devidp.AWSSignInPath
+	}
+	var err error
+	if o.Mapping, err = mapping.New(o.Config); err != nil {
 		return nil, fmt.Errorf("sign-in: build the mapping: %w", err)
 	}
-	b, err := bridgesaml.New(ctx, bridgesaml.Options{Store: st, Config: cfg, Mapping: m, Registry: reg,
-		Logger: logger.With("component", "saml"), BaseURL: baseURL})
+	b, err := bridgesaml.New(ctx, o)
 	if err != nil {
 		return nil, fmt.Errorf("sign-in: %w", err)
 	}
-	return &signIn{b: b}, nil
+	si := &signIn{b: b}
+	if devBase != "" {
+		if si.dev, err = newDevSignIn(ctx, o, b, logger); err != nil {
+			return nil, err
+		}
+	}
+	return si, nil
 }
 
-// mount adds the /saml/ routes to the public mux.
+// mount adds the /saml/ routes, and in dev mode /dev/, to the public mux.
 func (si *signIn) mount(mux *http.ServeMux) {
 	if si.b != nil {
 		mux.Handle("/saml/", si.b.Handler())
+	}
+	if si.dev != nil {
+		mux.Handle(devidp.UsersPath, si.dev)
 	}
 }
 

@@ -1,6 +1,7 @@
 package saml
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -45,6 +46,11 @@ type Options struct {
 	// BaseURL overrides saml.baseURL, for a listener whose port is known
 	// only once it is bound (dev mode, tests).
 	BaseURL string
+	// Destination overrides the AWS sign-in URL responses are posted to
+	// (their Destination and Recipient, and so SignInURL): dev mode and
+	// tests point it at a local page standing in for AWS. saml.idp.
+	// destination, which takes AWS endpoints only, is not consulted.
+	Destination string
 	// HTTPClient fetches the upstream metadata URL. Default: a client
 	// with a 30 s timeout.
 	HTTPClient *http.Client
@@ -102,7 +108,7 @@ func New(ctx context.Context, o Options) (*Bridge, error) {
 		cfg: cfg, store: o.Store, mapping: o.Mapping, log: o.Logger, now: o.Now, rand: o.Rand,
 		idpEntityID: cfg.IdPEntityID(),
 		loginURL:    base + loginPath,
-		destination: cfg.SignInURL(o.Config.AWS),
+		destination: cmp.Or(o.Destination, cfg.SignInURL(o.Config.AWS)),
 		secure:      strings.HasPrefix(base, "https://"),
 		maxBody:     cfg.SP.MaxResponseBytes,
 		verifier:    &verifier{entityID: cfg.SPEntityID(), acsURL: base + acsPath, skew: cfg.SP.ClockSkew.Duration},

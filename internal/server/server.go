@@ -26,7 +26,12 @@ import (
 type Server struct {
 	Listen      string
 	AdminListen string
-	Public      http.Handler
+	// PublicListener, if set, is the public listener already bound (and
+	// Listen is not used): a caller that must know the address before Run,
+	// as dev mode's sign-in on a port chosen at start does. The caller
+	// closes it too, for a Run that fails before serving on it.
+	PublicListener net.Listener
+	Public         http.Handler
 	// TLSCertFile and TLSKeyFile, when set, serve the public listener over
 	// TLS from these PEM files, reloaded when they change.
 	TLSCertFile, TLSKeyFile string
@@ -91,9 +96,9 @@ func (s *Server) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	publicLn, err := net.Listen("tcp", s.Listen)
+	publicLn, err := s.publicListener()
 	if err != nil {
-		return fmt.Errorf("listen %s: %w", s.Listen, err)
+		return err
 	}
 	adminLn, err := net.Listen("tcp", s.AdminListen)
 	if err != nil {
@@ -137,6 +142,17 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 	}
 	return runErr
+}
+
+func (s *Server) publicListener() (net.Listener, error) {
+	if s.PublicListener != nil {
+		return s.PublicListener, nil
+	}
+	ln, err := net.Listen("tcp", s.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen %s: %w", s.Listen, err)
+	}
+	return ln, nil
 }
 
 // tlsConfig is nil when no certificate is configured.
