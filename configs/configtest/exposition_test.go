@@ -2,6 +2,7 @@ package configtest
 
 import (
 	"context"
+	"path/filepath"
 	"reflect"
 	"testing"
 
@@ -9,7 +10,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/sagebridge/sagebridge/internal/metrics"
+	"github.com/sagebridge/sagebridge/internal/saml"
 	"github.com/sagebridge/sagebridge/internal/store"
+	"github.com/sagebridge/sagebridge/internal/store/boltstore"
 	"github.com/sagebridge/sagebridge/internal/sync"
 )
 
@@ -18,14 +21,80 @@ type noStats struct{}
 func (noStats) Stats(context.Context) (store.Stats, error) { return store.Stats{}, nil }
 
 // daemonRegistry registers what the daemon registers (cmd/bridge serve:
-// internal/metrics and the sync's instruments on one registry) and gives
-// every labelled family one child, so that the exposition lists it.
+// internal/metrics, the sync's instruments and the sign-in bridge's on one
+// registry) and gives every labelled family one child, so that the
+// exposition lists it.
 func daemonRegistry(t *testing.T) *prometheus.Registry {
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	touchVecs(t, metrics.New(reg, noStats{}))
 	touchVecs(t, sync.NewMetrics(reg))
+	registerSignIn(t, reg)
 	return reg
+}
+
+// registerSignIn registers the sign-in metrics as the daemon does: they are
+// created and registered inside saml.New, so a bridge is built from
+// configs/dev.yaml over a store in a temporary directory, and the
+// collectors it registers are caught on the way to reg.
+func registerSignIn(t *testing.T, reg prometheus.Registerer) {
+	t.Helper()
+	cfg, m := checkConfig(t, "dev.yaml")
+	st, err := boltstore.Open(filepath.Join(t.TempDir(), "bridge.db"), boltstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	rec := &recorder{Registerer: reg}
+	if _, err := saml.New(t.Context(), saml.Options{Store: st, Config: cfg, Mapping: m, Registry: rec}); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.got) == 0 {
+		t.Fatal("saml.New registered no metrics")
+	}
+	for _, c := range rec.got {
+		touchCollector(t, c)
+	}
+}
+
+// recorder passes registrations on and keeps the collectors, for the
+// packages that build their metrics privately.
+type recorder struct {
+	prometheus.Registerer
+	got []prometheus.Collector
+}
+
+func (r *recorder) Register(c prometheus.Collector) error {
+	if err := r.Registerer.Register(c); err != nil {
+		return err
+	}
+	r.got = append(r.got, c)
+	return nil
+}
+
+func (r *recorder) MustRegister(cs ...prometheus.Collector) {
+	for _, c := range cs {
+		if err := r.Register(c); err != nil {
+			panic(err)
+		}
+	}
+}
+
+// touchCollector creates one child of c if it is a vector (CounterVec,
+// HistogramVec, ...: a struct around a *prometheus.MetricVec).
+func touchCollector(t *testing.T, c prometheus.Collector) {
+	t.Helper()
+	v := reflect.ValueOf(c)
+	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+		return
+	}
+	inner := v.Elem().FieldByName("MetricVec")
+	if !inner.IsValid() || inner.Type() != reflect.TypeFor[*prometheus.MetricVec]() {
+		return
+	}
+	if !touch(inner.Interface().(*prometheus.MetricVec)) {
+		t.Fatalf("%T: no label count from 0 to 10 fits", c)
+	}
 }
 
 // touchVecs creates one child of every vector field of the struct m
@@ -34,18 +103,11 @@ func daemonRegistry(t *testing.T) *prometheus.Registry {
 func touchVecs(t *testing.T, m any) {
 	t.Helper()
 	v := reflect.ValueOf(m).Elem()
-	vecType := reflect.TypeFor[*prometheus.MetricVec]()
 	for i := range v.NumField() {
-		f := v.Field(i)
-		if f.Kind() != reflect.Pointer || f.Elem().Kind() != reflect.Struct {
-			continue
-		}
-		inner := f.Elem().FieldByName("MetricVec")
-		if !inner.IsValid() || inner.Type() != vecType {
-			continue
-		}
-		if !touch(inner.Interface().(*prometheus.MetricVec)) {
-			t.Fatalf("%s.%s: no label count from 0 to 10 fits", v.Type(), v.Type().Field(i).Name)
+		if f := v.Field(i); f.CanInterface() {
+			if c, ok := f.Interface().(prometheus.Collector); ok {
+				touchCollector(t, c)
+			}
 		}
 	}
 }
