@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sagebridge/sagebridge/internal/config"
+	"github.com/sagebridge/sagebridge/internal/mapping"
 )
 
 func newConfigCmd() *cobra.Command {
@@ -15,7 +16,12 @@ func newConfigCmd() *cobra.Command {
 		Short: "Report every problem in FILE, one per line as file:line: field: reason",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := config.Load(args[0]); err != nil {
+			cfg, err := config.Load(args[0])
+			if err == nil && cfg.AWS != nil && cfg.Mapping != nil {
+				// What the daemon builds from the file at start.
+				_, err = mapping.New(cfg)
+			}
+			if err != nil {
 				fmt.Fprintln(cmd.OutOrStdout(), err)
 				return &exitError{code: 1, err: fmt.Errorf("%s has problems", args[0])}
 			}

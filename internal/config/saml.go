@@ -185,7 +185,7 @@ func (s *SAML) validate(v *validator, a *AWS, hasMapping bool) {
 	if a == nil || !hasMapping {
 		v.add("saml", "needs the aws and mapping sections: sign-in issues the roles and tags the mapping derives")
 	}
-	baseOK := v.httpURL("saml.baseURL", s.BaseURL, true)
+	baseOK := v.httpURL("saml.baseURL", s.BaseURL, true, false)
 	if baseOK && strings.HasPrefix(s.BaseURL, "http://") && !loopbackURL(s.BaseURL) {
 		v.add("saml.baseURL", fmt.Sprintf("must be https (browsers post sign-in responses to it); plain http is allowed on loopback only, got %q", s.BaseURL))
 	}
@@ -220,7 +220,8 @@ func (u *UpstreamMetadata) validate(v *validator) {
 	case u.URL != "" && u.File != "":
 		v.add("saml.sp.upstreamMetadata", "has both url and file; give one")
 	case u.URL != "":
-		if v.httpURL("saml.sp.upstreamMetadata.url", u.URL, false) && strings.HasPrefix(u.URL, "http://") && !loopbackURL(u.URL) {
+		// Entra publishes an app's metadata at .../federationmetadata.xml?appid=ID.
+		if v.httpURL("saml.sp.upstreamMetadata.url", u.URL, false, true) && strings.HasPrefix(u.URL, "http://") && !loopbackURL(u.URL) {
 			v.add("saml.sp.upstreamMetadata.url", fmt.Sprintf("must be https (the metadata holds the keys sign-ins are trusted by); http is allowed on loopback only, got %q", u.URL))
 		}
 	}
@@ -267,8 +268,9 @@ func (k *SAMLKeys) validate(v *validator) {
 	}
 }
 
-// httpURL checks an absolute http(s) URL without query or fragment.
-func (v *validator) httpURL(field, value string, required bool) bool {
+// httpURL checks an absolute http(s) URL without fragment, and without
+// query unless query is allowed.
+func (v *validator) httpURL(field, value string, required, query bool) bool {
 	if value == "" {
 		if required {
 			v.add(field, "is required: an absolute https URL")
@@ -276,8 +278,12 @@ func (v *validator) httpURL(field, value string, required bool) bool {
 		return false
 	}
 	u, err := url.Parse(value)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		v.add(field, fmt.Sprintf("must be an absolute https URL without query or fragment, got %q", value))
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.RawQuery != "" && !query) || u.Fragment != "" {
+		what := "without query or fragment"
+		if query {
+			what = "without fragment"
+		}
+		v.add(field, fmt.Sprintf("must be an absolute https URL %s, got %q", what, value))
 		return false
 	}
 	return true

@@ -102,6 +102,8 @@ func TestSAMLValidation(t *testing.T) {
 			"c.yaml:12: saml.sp.upstreamMetadata: has both url and file; give one"},
 		{"metadata http", withSAML("  baseURL: https://b.example.com\n  sp:\n    upstreamMetadata: {url: http://i.example.com/m}\n"),
 			`c.yaml:12: saml.sp.upstreamMetadata.url: must be https (the metadata holds the keys sign-ins are trusted by); http is allowed on loopback only`},
+		{"metadata fragment", withSAML("  baseURL: https://b.example.com\n  sp:\n    upstreamMetadata: {url: 'https://i.example.com/m#x'}\n"),
+			`c.yaml:12: saml.sp.upstreamMetadata.url: must be an absolute https URL without fragment, got "https://i.example.com/m#x"`},
 		{"refresh short", withSAML("  baseURL: https://b.example.com\n  sp:\n    upstreamMetadata: {url: https://i.example.com/m, refreshInterval: 10s}\n"),
 			"c.yaml:12: saml.sp.upstreamMetadata.refreshInterval: must be at least 1m0s, got 10s"},
 		{"lookup match", sp("    userLookup: {match: mail}\n"), `c.yaml:13: saml.sp.userLookup.match: must be one of userName, email, got "mail"`},
@@ -120,5 +122,17 @@ func TestSAMLValidation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { wantOneProblem(t, tt.src, tt.want) })
+	}
+}
+
+// Entra publishes an application's metadata under a query string.
+func TestSAMLMetadataURLWithQuery(t *testing.T) {
+	const u = "https://login.microsoftonline.com/tenant-id/federationmetadata/2007-06/federationmetadata.xml?appid=app-id"
+	c, err := Parse("c.yaml", []byte(withSAML("  baseURL: https://bridge.example.com\n  sp:\n    upstreamMetadata: {url: '"+u+"'}\n")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.SAML.SP.UpstreamMetadata.URL; got != u {
+		t.Errorf("url = %q", got)
 	}
 }

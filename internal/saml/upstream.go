@@ -126,6 +126,7 @@ func readLimited(r io.Reader, from string) ([]byte, error) {
 // parse reads an EntityDescriptor (or an EntitiesDescriptor holding
 // exactly one IdP) and takes the signing certificates and the SSO URL.
 func (u *upstreamSource) parse(data []byte) (*upstream, error) {
+	data = bytes.TrimPrefix(data, []byte("\ufeff"))
 	if err := checkXML(data); err != nil {
 		return nil, fmt.Errorf("upstream metadata: %w", err)
 	}

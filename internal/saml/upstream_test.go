@@ -95,6 +95,9 @@ func TestUpstreamMetadataParsing(t *testing.T) {
 		name, doc, wantErr string
 	}{
 		{"entity descriptor", one, ""},
+		// Microsoft documents that its federation metadata may start
+		// with a UTF-8 byte order mark.
+		{"byte order mark", "\ufeff" + one, ""},
 		{"entities descriptor with one IdP", `<md:EntitiesDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata">` + body + `</md:EntitiesDescriptor>`, ""},
 		{"no certificate", strings.Replace(one, "use=\"signing\"", "use=\"encryption\"", 1), "no signing certificate"},
 		{"DOCTYPE", `<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>` + body, "forbidden XML construct"},
