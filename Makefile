@@ -32,6 +32,7 @@ fuzz: ## run each fuzz target for FUZZTIME
 	$(GO) test ./internal/scim/patch $(FUZZFLAGS) -fuzz '^FuzzApply$$'
 	$(GO) test ./internal/mapping $(FUZZFLAGS) -fuzz '^FuzzSanitize$$'
 	$(GO) test ./internal/awsemu $(FUZZFLAGS) -fuzz '^FuzzRequest$$'
+	$(GO) test ./internal/saml $(FUZZFLAGS) -fuzz '^FuzzACS$$'
 
 .PHONY: conformance
 conformance: build ## run Okta's SCIM specs against the real daemon (needs $(SHARED))
