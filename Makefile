@@ -42,6 +42,8 @@ conformance: build ## run Okta's SCIM specs against the real daemon (needs $(SHA
 bench: build ## Go benchmarks, then a load run against the real daemon
 	$(GO) test -run '^$$' -bench . -benchtime 3s ./internal/store/boltstore ./internal/scim/... ./internal/mapping
 	$(GO) run ./cmd/scimload -bin $(BIN)
+	$(GO) test -run '^$$' -bench 'SignIn|RSA2048Sign' -benchtime 2s -cpu 1,2 ./internal/saml
+	$(GO) run ./cmd/syncbench
 
 .PHONY: lint
 lint: ## gofmt and go vet

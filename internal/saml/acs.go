@@ -5,9 +5,13 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
+	"mime"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
+	"unicode"
 
 	"github.com/sagebridge/sagebridge/internal/store"
 )
@@ -121,7 +125,7 @@ func (b *Bridge) sign(d *decision, g *grant) (*issued, error) {
 // deliver answers with the form that posts the response to AWS.
 func (b *Bridge) deliver(w http.ResponseWriter, r *http.Request, d *decision, is *issued) {
 	d.result, d.reason, d.responseID = resultIssued, reasonNone, is.id
-	if err := writePost(w, is); err != nil {
+	if err := b.post.write(w, is); err != nil {
 		// The page is half written: the decision stands, the browser left.
 		b.log.WarnContext(r.Context(), "write sign-in form", "ref", d.ref, "err", err)
 	}
@@ -151,7 +155,11 @@ func (b *Bridge) newDecision(flow string, r *http.Request) *decision {
 // parseForm reads a POSTed form of at most limit bytes.
 func parseForm(w http.ResponseWriter, r *http.Request, limit int64) error {
 	r.Body = http.MaxBytesReader(w, r.Body, limit)
-	if err := r.ParseForm(); err != nil {
+	err := readPostForm(r, limit)
+	if err == nil {
+		err = r.ParseForm()
+	}
+	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
 			return &refusal{reason: reasonTooLarge, status: http.StatusRequestEntityTooLarge, err: fmt.Errorf("body over %d bytes", limit)}
@@ -161,13 +169,52 @@ func parseForm(w http.ResponseWriter, r *http.Request, limit int64) error {
 	return nil
 }
 
+// readPostForm sets r.PostForm from a URL-encoded body, as ParseForm
+// would, but reads the body into one buffer of the announced size rather
+// than one grown from 512 bytes: a SAMLResponse is some 13 kB. ParseForm
+// then adds the URL's query to r.Form as usual. Any other body is left to
+// ParseForm.
+func readPostForm(r *http.Request, limit int64) error {
+	if r.PostForm != nil || r.Body == nil || r.Method != http.MethodPost {
+		return nil
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/x-www-form-urlencoded" {
+		return nil
+	}
+	size := r.ContentLength
+	if size < 0 || size > limit {
+		size = 512
+	}
+	b := make([]byte, 0, size+1) // +1: the read that finds EOF needs room
+	for {
+		n, err := r.Body.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
+	vs, err := url.ParseQuery(string(b))
+	r.PostForm = vs
+	return err
+}
+
 // decodeResponse decodes the SAMLResponse field. IdPs may wrap the base64
-// in lines, so whitespace is dropped first.
+// in lines: the decoder skips CR and LF itself, and a field it refuses is
+// tried again without any white space.
 func decodeResponse(field string) ([]byte, error) {
 	if field == "" {
 		return nil, badRequest(reasonMalformed, "no SAMLResponse")
 	}
-	raw, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(field), ""))
+	raw, err := base64.StdEncoding.DecodeString(field)
+	if err != nil && strings.ContainsFunc(field, unicode.IsSpace) {
+		raw, err = base64.StdEncoding.DecodeString(strings.Join(strings.Fields(field), ""))
+	}
 	if err != nil {
 		return nil, badRequest(reasonMalformed, "SAMLResponse is not base64: %w", err)
 	}

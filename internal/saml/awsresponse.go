@@ -7,9 +7,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
-
-	"github.com/beevik/etree"
 
 	"github.com/sagebridge/sagebridge/internal/config"
 	"github.com/sagebridge/sagebridge/internal/mapping"
@@ -51,7 +50,7 @@ type grant struct {
 // issued is a signed response ready to post.
 type issued struct {
 	id          string
-	encoded     string // base64 of the Response
+	encoded     []byte // base64 of the Response
 	destination string
 	relayState  string
 }
@@ -125,85 +124,155 @@ func (b *Bridge) awsResponse(g *grant) (*issued, error) {
 	if err != nil {
 		return nil, err
 	}
-	asrt := b.assertionElement(g, asrtID, now)
-	sig, err := key.ctx.ConstructSignature(asrt, true)
+	d := &awsDoc{
+		respID: respID, asrtID: asrtID,
+		issueInstant: now.Format(xsDateTime),
+		notBefore:    now.Add(-notBeforeSlack).Format(xsDateTime),
+		until:        now.Add(b.cfg.IdP.AssertionLifetime.Duration).Format(xsDateTime),
+		issuer:       b.idpEntityID, destination: b.destination, // ISS-1, ENV-5
+		nameID: g.nameID, attrs: g.attributes(),
+	}
+	buf := docBuffers.Get().(*[]byte)
+	defer docBuffers.Put(buf)
+	raw, err := d.build(key, b.cfg.IdP.SignResponse, (*buf)[:0])
+	*buf = raw[:0]
 	if err != nil {
-		return nil, fmt.Errorf("sign assertion: %w", err)
+		return nil, err
 	}
-	asrt.InsertChildAt(1, sig) // schema order: right after Issuer
-
-	resp := etree.NewElement("samlp:Response")
-	resp.CreateAttr("xmlns:samlp", nsProtocol)
-	resp.CreateAttr("xmlns:saml", nsAssertion)
-	resp.CreateAttr("ID", respID)
-	resp.CreateAttr("Version", "2.0")
-	resp.CreateAttr("IssueInstant", now.Format(xsDateTime))
-	resp.CreateAttr("Destination", b.destination) // ENV-5
-	resp.CreateElement("saml:Issuer").SetText(b.idpEntityID)
-	resp.CreateElement("samlp:Status").CreateElement("samlp:StatusCode").CreateAttr("Value", statusSuccess)
-	resp.AddChild(asrt)
-	if b.cfg.IdP.SignResponse {
-		sig, err := key.ctx.ConstructSignature(resp, true)
-		if err != nil {
-			return nil, fmt.Errorf("sign response: %w", err)
-		}
-		resp.InsertChildAt(1, sig)
+	if n := base64.StdEncoding.EncodedLen(len(raw)); n > maxAWSResponse {
+		return nil, refuse(reasonAWSLimits, "response is %d base64 characters; AWS takes %d", n, maxAWSResponse)
 	}
-	doc := etree.NewDocument()
-	doc.SetRoot(resp)
-	raw, err := doc.WriteToBytes()
-	if err != nil {
-		return nil, fmt.Errorf("serialize response: %w", err)
-	}
-	enc := base64.StdEncoding.EncodeToString(raw)
-	if len(enc) > maxAWSResponse {
-		return nil, refuse(reasonAWSLimits, "response is %d base64 characters; AWS takes %d", len(enc), maxAWSResponse)
-	}
+	enc := make([]byte, base64.StdEncoding.EncodedLen(len(raw)))
+	base64.StdEncoding.Encode(enc, raw)
 	return &issued{id: respID, encoded: enc, destination: b.destination, relayState: g.relayState}, nil
 }
 
-// assertionElement builds the unsigned assertion. It declares its own
-// namespace so that its exclusive canonical form, and so its signature,
-// does not depend on the Response around it.
-func (b *Bridge) assertionElement(g *grant, id string, now time.Time) *etree.Element {
-	until := now.Add(b.cfg.IdP.AssertionLifetime.Duration).Format(xsDateTime)
-	a := etree.NewElement("saml:Assertion")
-	a.CreateAttr("xmlns:saml", nsAssertion)
-	a.CreateAttr("ID", id)
-	a.CreateAttr("Version", "2.0")
-	a.CreateAttr("IssueInstant", now.Format(xsDateTime))
-	a.CreateElement("saml:Issuer").SetText(b.idpEntityID) // ISS-1
+// docBuffers recycles the buffers responses are written in.
+var docBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
 
-	subj := a.CreateElement("saml:Subject")
-	nid := subj.CreateElement("saml:NameID")
-	nid.CreateAttr("Format", nameIDPersistent)
-	nid.SetText(g.nameID)
-	sc := subj.CreateElement("saml:SubjectConfirmation")
-	sc.CreateAttr("Method", bearer)
-	scd := sc.CreateElement("saml:SubjectConfirmationData") // SUBJ-3..6: no NotBefore, no Address
-	scd.CreateAttr("NotOnOrAfter", until)
-	scd.CreateAttr("Recipient", b.destination)
+// awsDoc is what one Response for AWS says.
+type awsDoc struct {
+	respID, asrtID                 string
+	issueInstant, notBefore, until string // xsDateTime
+	issuer, destination, nameID    string
+	attrs                          []awsAttribute
+}
 
-	cond := a.CreateElement("saml:Conditions")
-	cond.CreateAttr("NotBefore", now.Add(-notBeforeSlack).Format(xsDateTime))
-	cond.CreateAttr("NotOnOrAfter", until)
-	cond.CreateElement("saml:AudienceRestriction").CreateElement("saml:Audience").SetText(awsAudience)
-
-	as := a.CreateElement("saml:AuthnStatement")
-	as.CreateAttr("AuthnInstant", now.Format(xsDateTime))
-	as.CreateAttr("SessionIndex", id)
-	as.CreateElement("saml:AuthnContext").CreateElement("saml:AuthnContextClassRef").SetText(authnUnspecified)
-
-	st := a.CreateElement("saml:AttributeStatement")
-	for _, attr := range g.attributes() {
-		el := st.CreateElement("saml:Attribute")
-		el.CreateAttr("Name", attr.name)
-		el.CreateAttr("NameFormat", attrNameFormat)
-		for _, v := range attr.values {
-			el.CreateElement("saml:AttributeValue").SetText(v)
+// build appends the signed Response to dst and returns it.
+//
+// The bridge writes the bytes itself rather than building a tree and
+// having goxmldsig canonicalise and serialise it: it knows the exact
+// document, so it writes the exclusive canonical form of what it signs
+// directly (the assertion without its signature, the SignedInfo), and
+// the document it sends, which canonicalises to those same bytes. The
+// output is byte for byte what the etree and goxmldsig construction made
+// (awsresponse_test.go keeps that construction and compares); xmlsec1
+// verifies it in the end-to-end test.
+func (d *awsDoc) build(key *signingKey, signResponse bool, dst []byte) ([]byte, error) {
+	// The assertion, signed over its canonical form: it declares its own
+	// namespace, so that form does not depend on the Response around it.
+	x := &xmlOut{b: dst, canonical: true}
+	d.assertion(x, nil)
+	asrtSig, err := key.signature(d.asrtID, x.b)
+	if err != nil {
+		return nil, fmt.Errorf("sign assertion: %w", err)
+	}
+	var respSig *signature
+	if signResponse {
+		// The Response's canonical form: it declares only samlp (saml is
+		// not used on it), so its Issuer and its Assertion declare saml.
+		x = &xmlOut{b: x.b[:0], canonical: true}
+		d.responseStart(x, true)
+		d.status(x)
+		d.assertion(x, asrtSig)
+		x.end("samlp:Response")
+		if respSig, err = key.signature(d.respID, x.b); err != nil {
+			return nil, fmt.Errorf("sign response: %w", err)
 		}
 	}
-	return a
+	x = &xmlOut{b: x.b[:0]}
+	d.responseStart(x, signResponse)
+	if respSig != nil {
+		respSig.write(x)
+	}
+	d.status(x)
+	d.assertion(x, asrtSig)
+	x.end("samlp:Response")
+	return x.b, nil
+}
+
+// responseStart writes the Response's start tag and Issuer. A signed
+// Response is in the shape its canonicalisation gives it: namespace
+// declarations where they are used, attributes in canonical order.
+func (d *awsDoc) responseStart(x *xmlOut, canonicalShape bool) {
+	if canonicalShape {
+		x.open("samlp:Response", "xmlns:samlp", nsProtocol,
+			"Destination", d.destination, "ID", d.respID, "IssueInstant", d.issueInstant, "Version", "2.0")
+		x.open("saml:Issuer", "xmlns:saml", nsAssertion)
+		x.text(d.issuer)
+		x.end("saml:Issuer")
+		return
+	}
+	x.open("samlp:Response", "xmlns:samlp", nsProtocol, "xmlns:saml", nsAssertion,
+		"ID", d.respID, "Version", "2.0", "IssueInstant", d.issueInstant, "Destination", d.destination)
+	x.leaf("saml:Issuer", d.issuer)
+}
+
+func (d *awsDoc) status(x *xmlOut) {
+	x.open("samlp:Status")
+	x.empty("samlp:StatusCode", "Value", statusSuccess)
+	x.end("samlp:Status")
+}
+
+// assertion writes the assertion, with sig after its Issuer (schema
+// order) unless sig is nil. Attributes are in canonical order.
+func (d *awsDoc) assertion(x *xmlOut, sig *signature) {
+	x.open("saml:Assertion", "xmlns:saml", nsAssertion, "ID", d.asrtID, "IssueInstant", d.issueInstant, "Version", "2.0")
+	x.leaf("saml:Issuer", d.issuer)
+	if sig != nil {
+		sig.write(x)
+	}
+
+	x.open("saml:Subject")
+	x.start("saml:NameID")
+	x.attr("Format", nameIDPersistent) // SUBJ-2
+	x.body("saml:NameID", d.nameID)
+	x.open("saml:SubjectConfirmation", "Method", bearer)
+	// SUBJ-3..6: no NotBefore, no Address.
+	x.empty("saml:SubjectConfirmationData", "NotOnOrAfter", d.until, "Recipient", d.destination)
+	x.end("saml:SubjectConfirmation")
+	x.end("saml:Subject")
+
+	x.open("saml:Conditions", "NotBefore", d.notBefore, "NotOnOrAfter", d.until)
+	x.open("saml:AudienceRestriction")
+	x.leaf("saml:Audience", awsAudience)
+	x.end("saml:AudienceRestriction")
+	x.end("saml:Conditions")
+
+	x.open("saml:AuthnStatement", "AuthnInstant", d.issueInstant, "SessionIndex", d.asrtID)
+	x.open("saml:AuthnContext")
+	x.leaf("saml:AuthnContextClassRef", authnUnspecified)
+	x.end("saml:AuthnContext")
+	x.end("saml:AuthnStatement")
+
+	if len(d.attrs) == 0 {
+		x.empty("saml:AttributeStatement")
+	} else {
+		x.open("saml:AttributeStatement")
+		for _, attr := range d.attrs {
+			if len(attr.values) == 0 {
+				x.empty("saml:Attribute", "Name", attr.name, "NameFormat", attrNameFormat)
+				continue
+			}
+			x.open("saml:Attribute", "Name", attr.name, "NameFormat", attrNameFormat)
+			for _, v := range attr.values {
+				x.leaf("saml:AttributeValue", v)
+			}
+			x.end("saml:Attribute")
+		}
+		x.end("saml:AttributeStatement")
+	}
+	x.end("saml:Assertion")
 }
 
 // newID makes a SAML ID: an NCName (so it starts with "_") with 128

@@ -71,6 +71,7 @@ type Bridge struct {
 	upstream    *upstreamSource
 	verifier    *verifier
 	sealer      *sealer
+	post        *postPage
 	sp          crewjam.ServiceProvider
 	idpEntityID string
 	loginURL    string
@@ -115,6 +116,9 @@ func New(ctx context.Context, o Options) (*Bridge, error) {
 	}
 	var err error
 	if b.sp, err = newServiceProvider(cfg.SPEntityID(), base+acsPath, base+spMetadataPath); err != nil {
+		return nil, fmt.Errorf("new saml bridge: %w", err)
+	}
+	if b.post, err = newPostPage(b.destination); err != nil {
 		return nil, fmt.Errorf("new saml bridge: %w", err)
 	}
 	if b.metrics, err = newMetrics(o.Registry); err != nil {

@@ -13,12 +13,22 @@
 // gets the bridge's picker page (choose.go), so that the assertion carries
 // exactly one role and that team's session tags.
 //
-// Verification of the upstream Response is the bridge's own, on goxmldsig
-// and etree, rather than crewjam's ServiceProvider.ParseResponse: crewjam
-// reads the time from package globals, fixes the clock skew, accepts a
-// DOCTYPE, and evaluates the first of several assertions (see
-// aws-saml-requirements.md section 8). crewjam supplies the SP metadata,
-// the AuthnRequest and the metadata types.
+// Verification of the upstream Response is the bridge's own, on etree and
+// goxmldsig's XML-DSig rules, rather than crewjam's
+// ServiceProvider.ParseResponse: crewjam reads the time from package
+// globals, fixes the clock skew, accepts a DOCTYPE, and evaluates the
+// first of several assertions (see aws-saml-requirements.md section 8).
+// The document is checked and parsed in one pass (xmlguard.go); the
+// signature is verified as goxmldsig's Validate does, with an exclusive
+// c14n writer that gives goxmldsig's bytes (signature.go, c14n.go), and
+// the signed element is read back from the bytes its digest covers.
+// crewjam supplies the SP metadata, the AuthnRequest and the metadata
+// types.
+//
+// The Response for AWS is written as bytes, not built as a tree: the
+// bridge writes the canonical form of what it signs directly and signs it
+// with one RSA operation (awsresponse.go, xmlout.go); the bytes are those
+// the former etree and goxmldsig construction made.
 //
 // Every sign-in decision is counted (sagebridge_saml_signins_total by
 // result and reason), timed, and written as one slog record with the

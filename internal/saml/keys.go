@@ -6,6 +6,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/base64"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -16,8 +17,6 @@ import (
 	"strconv"
 	"sync"
 	"time"
-
-	dsig "github.com/russellhaering/goxmldsig"
 
 	"github.com/sagebridge/sagebridge/internal/config"
 	"github.com/sagebridge/sagebridge/internal/store"
@@ -39,14 +38,14 @@ var ErrRotationPending = errors.New("a rotated key is already waiting to take ov
 // rotated by editing the configuration, not by Rotate.
 var ErrKeysFromFiles = errors.New("signing keys are loaded from files; rotate by setting nextKeyFile/nextCertFile, then keyFile/certFile")
 
-// signingKey is a usable key: its signer, certificate and goxmldsig
-// signing context, built once.
+// signingKey is a usable key: its signer and certificate, and the
+// certificate's base64 that every signature's KeyInfo carries.
 type signingKey struct {
-	id       string
-	key      *rsa.PrivateKey
-	cert     *x509.Certificate
-	signFrom time.Time
-	ctx      *dsig.SigningContext
+	id         string
+	key        *rsa.PrivateKey
+	cert       *x509.Certificate
+	certBase64 string
+	signFrom   time.Time
 }
 
 func newSigningKey(id string, key *rsa.PrivateKey, certDER []byte, signFrom time.Time) (*signingKey, error) {
@@ -61,17 +60,8 @@ func newSigningKey(id string, key *rsa.PrivateKey, certDER []byte, signFrom time
 	if key.N.BitLen() < keyBits {
 		return nil, fmt.Errorf("key %s: RSA key of %d bits; at least %d are required", id, key.N.BitLen(), keyBits)
 	}
-	sc, err := dsig.NewSigningContext(key, [][]byte{certDER})
-	if err != nil {
-		return nil, fmt.Errorf("key %s: %w", id, err)
-	}
-	// SIG-3: RSA-SHA256 over exclusive c14n, the pair every SAML stack
-	// accepts; goxmldsig's default would be inclusive c14n 1.1.
-	if err := sc.SetSignatureMethod(dsig.RSASHA256SignatureMethod); err != nil {
-		return nil, fmt.Errorf("key %s: %w", id, err)
-	}
-	sc.Canonicalizer = dsig.MakeC14N10ExclusiveCanonicalizerWithPrefixList("")
-	return &signingKey{id: id, key: key, cert: cert, signFrom: signFrom, ctx: sc}, nil
+	// Signatures are RSA-SHA256 over exclusive c14n (SIG-3; xmlout.go).
+	return &signingKey{id: id, key: key, cert: cert, certBase64: base64.StdEncoding.EncodeToString(certDER), signFrom: signFrom}, nil
 }
 
 // keyRing holds the IdP signing keys. The key that signs is the one with

@@ -2,6 +2,8 @@ package saml
 
 import (
 	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
 	"fmt"
 	"testing"
 	"time"
@@ -126,7 +128,17 @@ func serialize(t testing.TB, el *etree.Element) []byte {
 // el's Issuer, as IdPs do.
 func sign(t testing.TB, el *etree.Element, k *testKey) {
 	t.Helper()
-	sc, err := dsig.NewSigningContext(k.key, [][]byte{k.cert.Raw})
+	sig, err := signingContext(t, k.key, k.cert).ConstructSignature(el, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	el.InsertChildAt(1, sig)
+}
+
+// signingContext is goxmldsig's RSA-SHA256, exclusive c14n signer for key.
+func signingContext(t testing.TB, key *rsa.PrivateKey, cert *x509.Certificate) *dsig.SigningContext {
+	t.Helper()
+	sc, err := dsig.NewSigningContext(key, [][]byte{cert.Raw})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,9 +146,5 @@ func sign(t testing.TB, el *etree.Element, k *testKey) {
 		t.Fatal(err)
 	}
 	sc.Canonicalizer = dsig.MakeC14N10ExclusiveCanonicalizerWithPrefixList("")
-	sig, err := sc.ConstructSignature(el, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	el.InsertChildAt(1, sig)
+	return sc
 }
