@@ -17,6 +17,7 @@ import (
 
 	bridgeaws "github.com/sagebridge/sagebridge/internal/aws"
 	"github.com/sagebridge/sagebridge/internal/awsemu"
+	"github.com/sagebridge/sagebridge/internal/awsemu/awsemutest"
 	"github.com/sagebridge/sagebridge/internal/config"
 	"github.com/sagebridge/sagebridge/internal/mapping"
 	"github.com/sagebridge/sagebridge/internal/store"
@@ -142,17 +143,7 @@ func newITEnv(t *testing.T, c itConfig) *itEnv {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	clock := &skewClock{}
-	emu := awsemu.New(awsemu.Options{AccountID: itAccount, Domains: []awsemu.Domain{{ID: itDomain}}, Faults: c.faults, Now: clock.Now})
-	url, err := emu.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		emu.Close()
-		if n := emu.Panics(); n != 0 {
-			t.Errorf("the emulator panicked %d times", n)
-		}
-	})
+	emu, url := awsemutest.Start(t, awsemu.Options{AccountID: itAccount, Domains: []awsemu.Domain{{ID: itDomain}}, Faults: c.faults, Now: clock.Now})
 	clients, err := bridgeaws.New(ctx, bridgeaws.Options{Region: "us-east-1", IAMEndpoint: url, SageMakerEndpoint: url,
 		Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", "")})
 	if err != nil {
