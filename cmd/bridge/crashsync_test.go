@@ -128,7 +128,8 @@ mapping:
 }
 
 // startConfigDaemon runs `bridge serve --config` with env added to the
-// test's environment and returns once it listens. The daemon is killed at
+// test's environment and returns once it listens, on https when the
+// daemon says it serves TLS. The daemon is killed at
 // cleanup if the test has not stopped it.
 func startConfigDaemon(t *testing.T, cfgPath, token string, env []string) *daemon {
 	t.Helper()
@@ -146,9 +147,16 @@ func startConfigDaemon(t *testing.T, cfgPath, token string, env []string) *daemo
 	go func() {
 		sc := bufio.NewScanner(logs)
 		for sc.Scan() {
-			var rec struct{ Msg, Public string }
+			var rec struct {
+				Msg, Public string
+				TLS         bool `json:"tls"`
+			}
 			if json.Unmarshal(sc.Bytes(), &rec) == nil && rec.Msg == "listening" {
-				public <- rec.Public
+				scheme := "http://"
+				if rec.TLS {
+					scheme = "https://"
+				}
+				public <- scheme + rec.Public
 			}
 		}
 		// Drain what a line too long for the scanner left, so the daemon
@@ -162,8 +170,8 @@ func startConfigDaemon(t *testing.T, cfgPath, token string, env []string) *daemo
 		}
 	})
 	select {
-	case addr := <-public:
-		d.base = "http://" + addr + "/scim/v2"
+	case origin := <-public:
+		d.base = origin + "/scim/v2"
 	case err := <-d.done:
 		t.Fatalf("daemon exited before listening: %v", err)
 	case <-time.After(30 * time.Second):

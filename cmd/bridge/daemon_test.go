@@ -46,6 +46,8 @@ type daemon struct {
 	admin string
 	token string
 	done  chan error
+	// client, when set, is what request uses instead of the default.
+	client *http.Client
 }
 
 func startDaemon(t *testing.T, dataDir string) *daemon {
@@ -127,7 +129,11 @@ func (d *daemon) request(method, path string, body any) (int, map[string]any, er
 	}
 	req.Header.Set("Authorization", "Bearer "+d.token)
 	req.Header.Set("Content-Type", "application/scim+json")
-	resp, err := http.DefaultClient.Do(req)
+	c := d.client
+	if c == nil {
+		c = http.DefaultClient
+	}
+	resp, err := c.Do(req)
 	if err != nil {
 		return 0, nil, err
 	}

@@ -183,6 +183,7 @@ func serve(ctx context.Context, cfg *config.Config, dev bool, out io.Writer) err
 	defer stopServer()
 	srv := &server.Server{
 		PublicListener: publicLn, AdminListen: cfg.AdminListen,
+		TLSCertFile: cfg.TLS.CertFile, TLSKeyFile: cfg.TLS.KeyFile,
 		Public: newPublicMux(h, si), Registry: reg, Logger: logger,
 		Checks: append([]server.Check{{Name: "store", Check: func(ctx context.Context) error {
 			_, err := st.Stats(ctx)

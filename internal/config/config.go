@@ -40,8 +40,10 @@ type Config struct {
 	Listen string `yaml:"listen"`
 	// AdminListen serves /metrics, /healthz and /readyz.
 	AdminListen string `yaml:"adminListen"`
-	Log         Log    `yaml:"log"`
-	SCIM        SCIM   `yaml:"scim"`
+	// TLS, when its files are set, serves the public listener over TLS.
+	TLS  TLS  `yaml:"tls"`
+	Log  Log  `yaml:"log"`
+	SCIM SCIM `yaml:"scim"`
 	// AWS and Mapping are optional, but only together: without them the
 	// bridge is a SCIM service that keeps no AWS account in sync.
 	AWS     *AWS     `yaml:"aws"`
@@ -60,6 +62,13 @@ type Config struct {
 	fsys fs.FS
 }
 
+// TLS names the public listener's PEM certificate (chain) and key. The
+// daemon reloads them when they change, so a renewal needs no restart.
+type TLS struct {
+	CertFile string `yaml:"certFile"`
+	KeyFile  string `yaml:"keyFile"`
+}
+
 // Log configures the daemon's structured log on stderr.
 type Log struct {
 	Level  string `yaml:"level"`  // debug, info, warn or error
@@ -70,7 +79,7 @@ type Log struct {
 type SCIM struct {
 	// MaxBodyBytes caps a request body; larger requests get 413.
 	MaxBodyBytes int64 `yaml:"maxBodyBytes"`
-	// MaxInFlight caps concurrent SCIM requests; more get 503.
+	// MaxInFlight caps concurrent SCIM requests; more get 429.
 	MaxInFlight int `yaml:"maxInFlight"`
 	// ShutdownTimeout is how long in-flight requests may finish on SIGTERM.
 	ShutdownTimeout Duration `yaml:"shutdownTimeout"`
@@ -199,8 +208,12 @@ func parse(path string, data []byte, fsys fs.FS) (*Config, error) {
 	if path != "" && c.DataDir != "" && !filepath.IsAbs(c.DataDir) {
 		c.DataDir = filepath.Join(filepath.Dir(path), c.DataDir)
 	}
-	if c.SAML != nil && path != "" && fsys == nil {
-		c.SAML.resolvePaths(filepath.Dir(path))
+	if path != "" && fsys == nil {
+		dir := filepath.Dir(path)
+		anchor(dir, &c.TLS.CertFile, &c.TLS.KeyFile)
+		if c.SAML != nil {
+			c.SAML.resolvePaths(dir)
+		}
 	}
 	problems := d.problems
 	compiled, vps := c.check()

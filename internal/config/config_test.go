@@ -250,7 +250,7 @@ scim:
           multivalued: true
 `
 	want := []string{
-		`c.yaml:2: listn: unknown field; known fields here: adminListen, aws, dataDir, listen, log, mapping, saml, scim`,
+		`c.yaml:2: listn: unknown field; known fields here: adminListen, aws, dataDir, listen, log, mapping, saml, scim, tls`,
 		`c.yaml:4: log.Level: unknown field; did you mean "level"?`,
 		`c.yaml:11: scim.extensions[0].attributes[0].multivalued: unknown field; did you mean "multiValued"?`,
 	}

@@ -173,8 +173,14 @@ func cmpOr(a, b string) string {
 // resolvePaths anchors relative file names at the configuration file's
 // directory, as dataDir is.
 func (s *SAML) resolvePaths(dir string) {
-	for _, p := range []*string{&s.SP.UpstreamMetadata.File, &s.IdP.Keys.KeyFile, &s.IdP.Keys.CertFile,
-		&s.IdP.Keys.NextKeyFile, &s.IdP.Keys.NextCertFile} {
+	anchor(dir, &s.SP.UpstreamMetadata.File, &s.IdP.Keys.KeyFile, &s.IdP.Keys.CertFile,
+		&s.IdP.Keys.NextKeyFile, &s.IdP.Keys.NextCertFile)
+}
+
+// anchor makes relative file paths relative to dir, the configuration
+// file's directory, so a file means the same wherever the daemon starts.
+func anchor(dir string, paths ...*string) {
+	for _, p := range paths {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(dir, *p)
 		}

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -105,6 +106,7 @@ func (c *Config) check() (*Compiled, Problems) {
 	if listenOK && adminOK && sameSocket(c.Listen, c.AdminListen) {
 		v.add("adminListen", fmt.Sprintf("%q would bind the same port as listen %q; give the two listeners different ports", c.AdminListen, c.Listen))
 	}
+	c.TLS.validate(v)
 	v.oneOf("log.level", c.Log.Level, logLevels, false)
 	v.oneOf("log.format", c.Log.Format, logFormats, false)
 	c.SCIM.validate(v)
@@ -117,6 +119,22 @@ func (c *Config) check() (*Compiled, Problems) {
 	}
 	v.problems.sort()
 	return nil, v.problems
+}
+
+// validate loads the pair as the daemon will, so that config check finds
+// a key that does not match its certificate before a restart does.
+func (t *TLS) validate(v *validator) {
+	switch {
+	case t.CertFile == "" && t.KeyFile == "":
+	case t.CertFile == "":
+		v.add("tls.certFile", "is required with tls.keyFile")
+	case t.KeyFile == "":
+		v.add("tls.keyFile", "is required with tls.certFile")
+	default:
+		if _, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile); err != nil {
+			v.add("tls", fmt.Sprintf("certFile %s and keyFile %s do not load as a TLS key pair: %v", t.CertFile, t.KeyFile, err))
+		}
+	}
 }
 
 func (s *SCIM) validate(v *validator) {
