@@ -44,6 +44,8 @@ type daemon struct {
 	base string
 	// admin is the admin listener's base URL (http://host:port).
 	admin string
+	// signIn is the dev test IdP's page the banner says to sign in from.
+	signIn string
 	token string
 	done  chan error
 	// client, when set, is what request uses instead of the default.
@@ -63,16 +65,26 @@ func startDaemon(t *testing.T, dataDir string) *daemon {
 		t.Fatal(err)
 	}
 	d := &daemon{cmd: cmd, done: make(chan error, 1)}
-	banner := make(chan [2]string, 1)
+	// The banner is read as a new user reads it: the URLs it prints are
+	// the ones the tests use, the sign-in page last.
+	banner := make(chan [3]string, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
-		var base string
+		var urls [3]string
+		signInNext := false
 		for sc.Scan() {
-			if url, ok := strings.CutPrefix(sc.Text(), "  SCIM base URL : "); ok {
-				base = url
-			}
-			if url, ok := strings.CutPrefix(sc.Text(), "  status page   : "); ok {
-				banner <- [2]string{base, strings.TrimSuffix(url, "/status/")}
+			line := sc.Text()
+			switch {
+			case signInNext:
+				urls[2] = strings.TrimSpace(line)
+				banner <- urls
+				signInNext = false
+			case strings.HasPrefix(line, "  SCIM base URL : "):
+				urls[0] = strings.TrimPrefix(line, "  SCIM base URL : ")
+			case strings.HasPrefix(line, "  status page   : "):
+				urls[1] = strings.TrimSuffix(strings.TrimPrefix(line, "  status page   : "), "/status/")
+			case strings.Contains(line, "sign in as her through the bridge"):
+				signInNext = true
 			}
 		}
 		close(banner)
@@ -83,7 +95,7 @@ func startDaemon(t *testing.T, dataDir string) *daemon {
 		if !ok {
 			t.Fatalf("daemon exited before listening:\n%s", stderr.String())
 		}
-		d.base, d.admin = urls[0], urls[1]
+		d.base, d.admin, d.signIn = urls[0], urls[1], urls[2]
 	case <-time.After(30 * time.Second):
 		cmd.Process.Kill()
 		t.Fatalf("daemon did not start:\n%s", stderr.String())

@@ -60,7 +60,10 @@ func TestDevSignInThroughTheTestIdP(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := &http.Client{Jar: jar}
-	page := get(t, c, site+devidp.UsersPath)
+	if d.signIn != site+devidp.UsersPath {
+		t.Errorf("the banner's sign-in URL is %q, want %q", d.signIn, site+devidp.UsersPath)
+	}
+	page := get(t, c, d.signIn)
 	for _, want := range []string{
 		"<tr><td>alice@example.com</td><td>yes</td><td>ml</td>",
 		"<tr><td>bob@example.com</td><td>no</td>",
@@ -71,15 +74,20 @@ func TestDevSignInThroughTheTestIdP(t *testing.T) {
 		}
 	}
 
-	status, body, last := signInAs(t, c, site, page, "alice@example.com")
-	if status != http.StatusOK || last != site+devidp.AWSSignInPath {
-		t.Fatalf("alice's sign-in ended at %s with %d:\n%s", last, status, body)
-	}
-	var got devidp.Decoded
-	if err := json.Unmarshal([]byte(body), &got); err != nil {
-		t.Fatalf("decoded response: %v:\n%s", err, body)
-	}
-	checkDecoded(t, got, awsRoles(t, dataDir), site)
+	checkDecoded(t, signInDecoded(t, c, site, page, "alice@example.com"), awsRoles(t, dataDir), site)
+
+	t.Run("SP-initiated", func(t *testing.T) {
+		const landing = "https://console.aws.amazon.com/sagemaker/home"
+		page := get(t, c, site+"/saml/login?RelayState="+url.QueryEscape(landing))
+		if !strings.Contains(page, `<input type="hidden" name="InResponseTo" value="`) {
+			t.Fatalf("/saml/login did not lead to the test IdP with the bridge's request:\n%s", page)
+		}
+		got := signInDecoded(t, c, site, page, "alice@example.com")
+		checkDecoded(t, got, awsRoles(t, dataDir), site)
+		if got.RelayState != landing {
+			t.Errorf("RelayState to AWS = %q, want the one given to /saml/login, %q", got.RelayState, landing)
+		}
+	})
 
 	t.Run("refused", func(t *testing.T) {
 		for _, tt := range []struct{ name, user string }{
@@ -149,6 +157,21 @@ func awsRoles(t *testing.T, dataDir string) devidp.Role {
 	return devidp.Role{RoleARN: aws.ToString(role.Role.Arn), ProviderARN: aws.ToString(providers.SAMLProviderList[0].Arn)}
 }
 
+// signInDecoded signs user in from the test IdP's page and returns what
+// the AWS stand-in decoded from the bridge's response.
+func signInDecoded(t *testing.T, c *http.Client, site, page, user string) devidp.Decoded {
+	t.Helper()
+	status, body, last := signInAs(t, c, site, page, user)
+	if status != http.StatusOK || last != site+devidp.AWSSignInPath {
+		t.Fatalf("%s's sign-in ended at %s with %d:\n%s", user, last, status, body)
+	}
+	var got devidp.Decoded
+	if err := json.Unmarshal([]byte(body), &got); err != nil {
+		t.Fatalf("decoded response: %v:\n%s", err, body)
+	}
+	return got
+}
+
 // signInAs submits user through the sign-in form of the test IdP's page,
 // then follows the forms the pages auto-submit, asking for JSON. It
 // returns the last status, body and URL.
@@ -159,6 +182,13 @@ func signInAs(t *testing.T, c *http.Client, site, page, user string) (int, strin
 		t.Fatalf("no sign-in form on the test IdP's page:\n%s", page)
 	}
 	target, fields := site+html.UnescapeString(m[1]), url.Values{"userName": {user}}
+	// An SP-initiated sign-in's page carries the bridge's request in
+	// every form.
+	for _, h := range hiddenRe.FindAllStringSubmatch(page, -1) {
+		if name := html.UnescapeString(h[1]); (name == "InResponseTo" || name == "RelayState") && !fields.Has(name) {
+			fields.Set(name, html.UnescapeString(h[2]))
+		}
+	}
 	for range 3 {
 		status, body := postForm(t, c, target, fields)
 		action, next, ok := autoSubmitForm(body)

@@ -279,6 +279,7 @@ func printDevBanner(w io.Writer, public, admin net.Addr, cfg *config.Config, tok
 	if signIn {
 		fmt.Fprintf(w, `  and sign in as her through the bridge, with dev mode's test IdP:
   %s
-`, "http://"+public.String()+devidp.UsersPath)
+  (or start where a user would, at the bridge: %s)
+`, "http://"+public.String()+devidp.UsersPath, "http://"+public.String()+"/saml/login")
 	}
 }

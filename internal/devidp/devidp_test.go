@@ -1,9 +1,12 @@
 package devidp
 
 import (
+	"bytes"
+	"compress/flate"
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"html"
 	"io"
 	"net/http"
@@ -29,6 +32,8 @@ import (
 // dev.yaml and the AWS stand-in on one loopback server.
 type env struct {
 	base string
+	// audience is the bridge's SP entity ID.
+	audience string
 	st   store.Store
 	aws  *AWSSignIn
 }
@@ -44,6 +49,7 @@ func newEnv(t *testing.T) *env {
 	e := &env{base: "http://" + srv.Listener.Addr().String(), st: st}
 	cfg := mustDevConfig(t)
 	cfg.SAML.BaseURL, cfg.SAML.SP.UpstreamMetadata.URL = e.base, e.base+MetadataPath
+	e.audience = cfg.SAML.SPEntityID()
 	m, err := mapping.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -54,7 +60,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	idp, err := New(t.Context(), Options{Store: st, Mapping: m, BaseURL: e.base,
-		ACSURL: e.base + "/saml/sp/acs", Audience: cfg.SAML.SPEntityID()})
+		ACSURL: e.base + "/saml/sp/acs", Audience: e.audience})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,6 +210,7 @@ func (e *env) otherMetadata(t *testing.T) []byte {
 
 func TestDevIdPPages(t *testing.T) {
 	e := newEnv(t)
+	sp := e.audience
 	e.provision(t, "alice@example.com", true, "team-ml")
 	e.provision(t, `<b>eve</b>@example.com`, false, "staff")
 	for _, tt := range []struct {
@@ -220,7 +227,19 @@ func TestDevIdPPages(t *testing.T) {
 			`<form method="post" action="` + e.base + `/saml/sp/acs">`, "<script>" + postScript + "</script>", "<noscript>",
 		}},
 		{"no userName", http.MethodPost, SignInPath, url.Values{}, http.StatusBadRequest, nil},
-		{"metadata", http.MethodGet, MetadataPath, nil, http.StatusOK, []string{`entityID="` + e.base + MetadataPath + `"`, `use="signing"`}},
+		{"metadata", http.MethodGet, MetadataPath, nil, http.StatusOK, []string{`entityID="` + e.base + MetadataPath + `"`, `use="signing"`,
+			`<SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="` + e.base + SSOPath + `">`}},
+		{"SP-initiated users", http.MethodGet, SSOPath + "?" + authnRequest(t, sp, e.base+"/saml/sp/acs", "_req1") + "&RelayState=h1", nil, http.StatusOK, []string{
+			`<code>_req1</code>`,
+			`<input type="hidden" name="userName" value="alice@example.com"><input type="hidden" name="InResponseTo" value="_req1"><input type="hidden" name="RelayState" value="h1"><button`,
+		}},
+		{"SP-initiated post", http.MethodPost, SignInPath, url.Values{"userName": {"alice@example.com"}, "InResponseTo": {"_req1"}, "RelayState": {"h1"}}, http.StatusOK, []string{
+			`<input type="hidden" name="RelayState" value="h1">`,
+		}},
+		{"no SAMLRequest", http.MethodGet, SSOPath, nil, http.StatusBadRequest, []string{"start the sign-in at the bridge's /saml/login"}},
+		{"SAMLRequest not deflated", http.MethodGet, SSOPath + "?SAMLRequest=" + url.QueryEscape(base64.StdEncoding.EncodeToString([]byte("<x/>"))), nil, http.StatusBadRequest, []string{"does not inflate"}},
+		{"another SP", http.MethodGet, SSOPath + "?" + authnRequest(t, "https://other.example.com", e.base+"/saml/sp/acs", "_req2"), nil, http.StatusBadRequest, []string{"is not from the bridge"}},
+		{"another ACS", http.MethodGet, SSOPath + "?" + authnRequest(t, sp, "https://evil.example.com/acs", "_req3"), nil, http.StatusBadRequest, []string{"not the bridge's ACS"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			status, h, b := send(t, tt.method, e.base+tt.path, tt.form)
@@ -237,6 +256,22 @@ func TestDevIdPPages(t *testing.T) {
 			}
 		})
 	}
+}
+
+// authnRequest is the query of a Redirect binding AuthnRequest from
+// issuer asking for the response at acs.
+func authnRequest(t *testing.T, issuer, acs, id string) string {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := flate.NewWriter(&buf, flate.BestCompression)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(w, `<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID=%q Version="2.0" IssueInstant="2026-01-01T00:00:00Z" AssertionConsumerServiceURL=%q><saml:Issuer>%s</saml:Issuer></samlp:AuthnRequest>`, id, acs, issuer)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return "SAMLRequest=" + url.QueryEscape(base64.StdEncoding.EncodeToString(buf.Bytes()))
 }
 
 // A restart keeps the IdP's key: the bridge's cached metadata stays good.

@@ -6,7 +6,10 @@
 //     with a "Sign in as" button each; the button has the IdP post a
 //     signed, IdP-initiated SAML Response for that user to the bridge's
 //     assertion consumer service. Its metadata, at /dev/idp/metadata, is
-//     what dev mode's configuration names as the upstream metadata URL.
+//     what dev mode's configuration names as the upstream metadata URL;
+//     it names /dev/idp/sso as the single sign-on service, so a sign-in
+//     started at the bridge's /saml/login (SP-initiated) lands on the same
+//     users page and its Response answers the bridge's AuthnRequest.
 //     The IdP vouches for any name it is given, as a misconfigured real
 //     one might: refusing unknown and inactive users is the bridge's job.
 //   - AWS sign-in: /dev/aws-signin receives the bridge's Response (dev

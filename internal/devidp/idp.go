@@ -21,6 +21,7 @@ const (
 	UsersPath    = "/dev/"
 	MetadataPath = "/dev/idp/metadata"
 	SignInPath   = "/dev/idp/signin"
+	SSOPath      = "/dev/idp/sso"
 )
 
 // assertionLifetime is how long the IdP's assertions are valid.
@@ -74,27 +75,33 @@ func (p *IdP) EntityID() string { return p.entityID }
 // Handler serves the IdP's routes:
 //
 //	GET  /dev/              the users, each with a "Sign in as" button
+//	GET  /dev/idp/sso       an SP-initiated sign-in: the bridge's AuthnRequest, then the users
 //	GET  /dev/idp/metadata  the IdP's metadata
 //	POST /dev/idp/signin    userName=...: post a signed Response for it to the ACS
 func (p *IdP) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+UsersPath+"{$}", p.serveUsers)
+	mux.HandleFunc("GET "+SSOPath, p.serveSSO)
 	mux.HandleFunc("GET "+MetadataPath, p.serveMetadata)
 	mux.HandleFunc("POST "+SignInPath, p.serveSignIn)
 	return mux
 }
 
-// Metadata is the IdP's metadata: its entity ID and signing certificate.
-// It offers no SingleSignOnService: sign-in starts at /dev/.
+// Metadata is the IdP's metadata: its entity ID, signing certificate and
+// single sign-on service (Redirect binding), where the bridge's
+// /saml/login sends the browser.
 func (p *IdP) Metadata() ([]byte, error) {
 	ed := crewjam.EntityDescriptor{
 		EntityID: p.entityID,
-		IDPSSODescriptors: []crewjam.IDPSSODescriptor{{SSODescriptor: crewjam.SSODescriptor{RoleDescriptor: crewjam.RoleDescriptor{
-			ProtocolSupportEnumeration: "urn:oasis:names:tc:SAML:2.0:protocol",
-			KeyDescriptors: []crewjam.KeyDescriptor{{Use: "signing", KeyInfo: crewjam.KeyInfo{
-				X509Data: crewjam.X509Data{X509Certificates: []crewjam.X509Certificate{{Data: encodeCert(p.signer.cert)}}},
-			}}},
-		}}}},
+		IDPSSODescriptors: []crewjam.IDPSSODescriptor{{
+			SSODescriptor: crewjam.SSODescriptor{RoleDescriptor: crewjam.RoleDescriptor{
+				ProtocolSupportEnumeration: "urn:oasis:names:tc:SAML:2.0:protocol",
+				KeyDescriptors: []crewjam.KeyDescriptor{{Use: "signing", KeyInfo: crewjam.KeyInfo{
+					X509Data: crewjam.X509Data{X509Certificates: []crewjam.X509Certificate{{Data: encodeCert(p.signer.cert)}}},
+				}}},
+			}},
+			SingleSignOnServices: []crewjam.Endpoint{{Binding: crewjam.HTTPRedirectBinding, Location: strings.TrimSuffix(p.o.BaseURL, "/") + SSOPath}},
+		}},
 	}
 	out, err := xml.MarshalIndent(ed, "", "  ")
 	if err != nil {
@@ -123,14 +130,15 @@ func (p *IdP) serveSignIn(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "userName is required", http.StatusBadRequest)
 		return
 	}
-	resp, err := p.response(name)
+	req := request{InResponseTo: r.PostFormValue("InResponseTo"), RelayState: r.PostFormValue("RelayState")}
+	resp, err := p.response(name, req.InResponseTo)
 	if err != nil {
 		p.o.Logger.ErrorContext(r.Context(), "dev IdP response", "userName", name, "err", err)
 		http.Error(w, "could not sign the response", http.StatusInternalServerError)
 		return
 	}
-	p.o.Logger.InfoContext(r.Context(), "dev IdP sign-in", "userName", name, "acs", p.o.ACSURL)
-	if err := writePost(w, p.o.ACSURL, resp); err != nil {
+	p.o.Logger.InfoContext(r.Context(), "dev IdP sign-in", "userName", name, "acs", p.o.ACSURL, "in_response_to", req.InResponseTo)
+	if err := writePost(w, p.o.ACSURL, resp, req.RelayState); err != nil {
 		p.o.Logger.WarnContext(r.Context(), "write dev IdP form", "err", err)
 	}
 }

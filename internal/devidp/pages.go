@@ -31,6 +31,9 @@ var postTemplate = template.Must(template.New("post").Parse(pageHead + `
 <p>The test IdP is signing you in to the bridge.</p>
 <form method="post" action="{{.URL}}">
 <input type="hidden" name="SAMLResponse" value="{{.Response}}">
+{{- if .RelayState}}
+<input type="hidden" name="RelayState" value="{{.RelayState}}">
+{{- end}}
 <noscript><p>Your browser does not run scripts. <button type="submit">Continue to the bridge</button></p></noscript>
 </form>
 <script>` + postScript + `</script></body></html>
@@ -41,13 +44,16 @@ var usersTemplate = template.Must(template.New("users").Parse(pageHead + `
 <p>This is dev mode's test identity provider. Pick a user: the IdP posts a
 signed SAML response for them to the bridge, and the bridge's answer for AWS
 is shown decoded instead of being sent to AWS.</p>
+{{- if .Request.InResponseTo}}
+<p>The bridge asked for this sign-in (request <code>{{.Request.InResponseTo}}</code>): the response answers it.</p>
+{{- end}}
 {{- if .Users}}
 <table>
 <thead><tr><th>userName</th><th>active</th><th>team</th><th></th></tr></thead>
 <tbody>
 {{- range .Users}}
 <tr><td>{{.UserName}}</td><td>{{if .Active}}yes{{else}}no{{end}}</td><td>{{.Team}}</td>
-<td><form method="post" action="{{$.SignIn}}"><input type="hidden" name="userName" value="{{.UserName}}"><button type="submit">Sign in as {{.UserName}}</button></form></td></tr>
+<td><form method="post" action="{{$.SignIn}}"><input type="hidden" name="userName" value="{{.UserName}}">{{template "request" $.Request}}<button type="submit">Sign in as {{.UserName}}</button></form></td></tr>
 {{- end}}
 </tbody></table>
 {{- if .More}}
@@ -58,8 +64,9 @@ is shown decoded instead of being sent to AWS.</p>
 {{- end}}
 <h2>Any other name</h2>
 <p>The test IdP vouches for any name; the bridge decides whether it may sign in.</p>
-<form method="post" action="{{.SignIn}}"><input type="text" name="userName" aria-label="userName" required> <button type="submit">Sign in</button></form>
+<form method="post" action="{{.SignIn}}">{{template "request" .Request}}<input type="text" name="userName" aria-label="userName" required> <button type="submit">Sign in</button></form>
 </body></html>
+{{- define "request"}}{{with .InResponseTo}}<input type="hidden" name="InResponseTo" value="{{.}}">{{end}}{{with $.RelayState}}<input type="hidden" name="RelayState" value="{{.}}">{{end}}{{end}}
 `))
 
 var resultTemplate = template.Must(template.New("result").Parse(pageHead + `
@@ -111,7 +118,7 @@ func pageHeaders(w http.ResponseWriter, csp string) {
 }
 
 // writePost answers with the auto-submitting form to the bridge.
-func writePost(w http.ResponseWriter, url, response string) error {
+func writePost(w http.ResponseWriter, url, response, relayState string) error {
 	pageHeaders(w, cspPost)
-	return postTemplate.Execute(w, struct{ Title, URL, Response string }{"Signing in", url, response})
+	return postTemplate.Execute(w, struct{ Title, URL, Response, RelayState string }{"Signing in", url, response, relayState})
 }

@@ -16,10 +16,11 @@ import (
 // notBeforeSlack back-dates NotBefore, for a bridge clock a little behind.
 const notBeforeSlack = 30 * time.Second
 
-// response makes the base64 of an IdP-initiated Response for userName
-// (the NameID, which dev mode's bridge looks users up by), its assertion
-// signed with RSA-SHA256 and exclusive c14n as the bridge requires.
-func (p *IdP) response(userName string) (string, error) {
+// response makes the base64 of a Response for userName (the NameID, which
+// dev mode's bridge looks users up by), its assertion signed with
+// RSA-SHA256 and exclusive c14n as the bridge requires. inResponseTo is the
+// AuthnRequest's ID in an SP-initiated sign-in, "" in an IdP-initiated one.
+func (p *IdP) response(userName, inResponseTo string) (string, error) {
 	now := p.o.Now().UTC()
 	respID, err := newID()
 	if err != nil {
@@ -37,7 +38,7 @@ func (p *IdP) response(userName string) (string, error) {
 			NameID: &crewjam.NameID{Format: string(crewjam.UnspecifiedNameIDFormat), Value: userName},
 			SubjectConfirmations: []crewjam.SubjectConfirmation{{
 				Method:                  "urn:oasis:names:tc:SAML:2.0:cm:bearer",
-				SubjectConfirmationData: &crewjam.SubjectConfirmationData{NotOnOrAfter: until, Recipient: p.o.ACSURL},
+				SubjectConfirmationData: &crewjam.SubjectConfirmationData{NotOnOrAfter: until, Recipient: p.o.ACSURL, InResponseTo: inResponseTo},
 			}},
 		},
 		Conditions: &crewjam.Conditions{
@@ -53,7 +54,7 @@ func (p *IdP) response(userName string) (string, error) {
 		return "", err
 	}
 	r := &crewjam.Response{
-		ID: respID, Version: "2.0", IssueInstant: now, Destination: p.o.ACSURL,
+		ID: respID, Version: "2.0", IssueInstant: now, Destination: p.o.ACSURL, InResponseTo: inResponseTo,
 		Issuer: &crewjam.Issuer{Value: p.entityID},
 		Status: crewjam.Status{StatusCode: crewjam.StatusCode{Value: crewjam.StatusSuccess}},
 	}

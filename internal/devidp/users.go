@@ -23,6 +23,11 @@ type userRow struct {
 }
 
 func (p *IdP) serveUsers(w http.ResponseWriter, r *http.Request) {
+	p.renderUsers(w, r, request{})
+}
+
+// renderUsers shows the users page; each sign-in form carries req.
+func (p *IdP) renderUsers(w http.ResponseWriter, r *http.Request, req request) {
 	rows, more, err := p.users(r.Context())
 	if err != nil {
 		p.o.Logger.ErrorContext(r.Context(), "dev IdP users page", "err", err)
@@ -32,9 +37,10 @@ func (p *IdP) serveUsers(w http.ResponseWriter, r *http.Request) {
 	pageHeaders(w, cspNoScript)
 	err = usersTemplate.Execute(w, struct {
 		Title, SignIn string
+		Request       request
 		Users         []userRow
 		More          bool
-	}{"sagebridge dev sign-in", SignInPath, rows, more})
+	}{"sagebridge dev sign-in", SignInPath, req, rows, more})
 	if err != nil {
 		p.o.Logger.WarnContext(r.Context(), "write dev IdP users page", "err", err)
 	}
