@@ -13,8 +13,8 @@ help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 .PHONY: build
-build: ## build bin/bridge (static, no cgo)
-	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/bridge
+build: ## build bin/bridge (static, no cgo; the Dockerfile's flags)
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o $(BIN) ./cmd/bridge
 
 .PHONY: run
 run: build ## run the daemon in dev mode on loopback (data in ./data)

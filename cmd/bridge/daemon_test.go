@@ -17,8 +17,9 @@ import (
 	"time"
 )
 
-// bridgeBin is the daemon built once for every test here, so that the tests
-// run the real binary as an operator would.
+// bridgeBin is the daemon built once for every test here, as the
+// Dockerfile builds it, so that the tests run the real binary as an
+// operator would.
 var bridgeBin string
 
 func TestMain(m *testing.M) {
@@ -28,7 +29,14 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	bridgeBin = filepath.Join(dir, "bridge")
-	out, err := exec.Command("go", "build", "-o", bridgeBin, ".").CombinedOutput()
+	env, args, err := dockerBuild(bridgeBin)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	build := exec.Command("go", args...)
+	build.Env = append(os.Environ(), env...)
+	out, err := build.CombinedOutput()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "build bridge: %v\n%s", err, out)
 		os.Exit(1)
