@@ -54,8 +54,8 @@ type daemon struct {
 	admin string
 	// signIn is the dev test IdP's page the banner says to sign in from.
 	signIn string
-	token string
-	done  chan error
+	token  string
+	done   chan error
 	// client, when set, is what request uses instead of the default.
 	client *http.Client
 }

@@ -34,8 +34,8 @@ type env struct {
 	base string
 	// audience is the bridge's SP entity ID.
 	audience string
-	st   store.Store
-	aws  *AWSSignIn
+	st       store.Store
+	aws      *AWSSignIn
 }
 
 func newEnv(t *testing.T) *env {

@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/sagebridge/sagebridge/internal/server/requestid"
+	"github.com/sagebridge/sagebridge/internal/requestid"
 )
 
 // RequestIDHeader is read from requests and set on every response.

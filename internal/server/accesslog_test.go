@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sagebridge/sagebridge/internal/server/requestid"
+	"github.com/sagebridge/sagebridge/internal/requestid"
 )
 
 func TestRequestLog(t *testing.T) {

@@ -18,7 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/sagebridge/sagebridge/internal/server/requestid"
+	"github.com/sagebridge/sagebridge/internal/requestid"
 )
 
 // Server holds what Run needs. Public and Control are complete handlers;

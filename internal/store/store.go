@@ -105,12 +105,17 @@ type Page[T any] struct {
 // QueueItem is a key the sync engine must reconcile ("user/<id>",
 // "group/<id>", ...). Gen changes every time the key is enqueued again, so
 // completing a stale generation leaves the newer request in place.
+// RequestID is the id of the request (as internal/requestid carries it)
+// whose write queued the key last: the reconcile it causes logs under the
+// same id, so a SCIM request can be followed to the AWS calls it caused,
+// also across a restart.
 type QueueItem struct {
 	Key       string    `json:"key"`
 	Due       time.Time `json:"due"`
 	Gen       uint64    `json:"gen"`
 	Attempts  int       `json:"attempts"`
 	LastError string    `json:"lastError,omitempty"`
+	RequestID string    `json:"requestId,omitempty"`
 }
 
 // StatusRecord is one status record: what the sync engine remembers about a

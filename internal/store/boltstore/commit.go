@@ -8,6 +8,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/sagebridge/sagebridge/internal/requestid"
 	"github.com/sagebridge/sagebridge/internal/store"
 )
 
@@ -30,6 +31,9 @@ const maxBatch = 1000
 type wtx struct {
 	*bolt.Tx
 	enqueued bool
+	// requestID is the id of the request the running func writes for;
+	// the queue entries it makes carry it.
+	requestID string
 }
 
 type writeFunc func(w *wtx) error
@@ -58,7 +62,11 @@ func (s *Store) submit(ctx context.Context, fn writeFunc) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	r := &writeReq{fn: fn, done: make(chan error, 1)}
+	rid := requestid.From(ctx)
+	r := &writeReq{fn: func(w *wtx) error {
+		w.requestID = rid
+		return fn(w)
+	}, done: make(chan error, 1)}
 	s.mu.RLock()
 	if s.closed {
 		s.mu.RUnlock()

@@ -67,8 +67,8 @@ func putQueueItem(tx *bolt.Tx, due uint64, it store.QueueItem) error {
 // enqueue queues key at due in w. A key already queued keeps the earlier
 // of its due and this one, so a burst of changes cannot push a pending sync
 // back; it gets a new gen, so a worker busy with the old gen cannot
-// complete the new request away; and its attempts and last error start
-// over, since they described the request this one replaces.
+// complete the new request away; and its attempts, last error and request
+// id start over, since they described the request this one replaces.
 func enqueue(w *wtx, key string, due time.Time) error {
 	keys := bucketQueueKeys.in(w.Tx)
 	gen, err := keys.NextSequence()
@@ -88,7 +88,7 @@ func enqueue(w *wtx, key string, due time.Time) error {
 	} else if err := addCounter(w.Tx, metaQueueDepth, 1); err != nil {
 		return err
 	}
-	if err := putQueueItem(w.Tx, d, store.QueueItem{Key: key, Gen: gen}); err != nil {
+	if err := putQueueItem(w.Tx, d, store.QueueItem{Key: key, Gen: gen, RequestID: w.requestID}); err != nil {
 		return err
 	}
 	w.enqueued = true
@@ -203,10 +203,16 @@ func (s *Store) Reschedule(ctx context.Context, key string, gen uint64, due time
 		if err != nil || !queued || cur != gen {
 			return err
 		}
-		if err := bucketQueue.in(w.Tx).Delete(queueKey(oldDue, key)); err != nil {
+		q := bucketQueue.in(w.Tx)
+		// A retry is still the same request's doing: keep its id.
+		var old store.QueueItem
+		if err := json.Unmarshal(q.Get(queueKey(oldDue, key)), &old); err != nil {
+			return fmt.Errorf("decode queue item %s: %w", key, err)
+		}
+		if err := q.Delete(queueKey(oldDue, key)); err != nil {
 			return err
 		}
-		it := store.QueueItem{Key: key, Gen: gen, Attempts: attempts, LastError: lastErr}
+		it := store.QueueItem{Key: key, Gen: gen, Attempts: attempts, LastError: lastErr, RequestID: old.RequestID}
 		if err := putQueueItem(w.Tx, d, it); err != nil {
 			return err
 		}

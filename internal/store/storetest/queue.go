@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sagebridge/sagebridge/internal/requestid"
 	"github.com/sagebridge/sagebridge/internal/store"
 )
 
@@ -248,4 +249,43 @@ func testQueueChanged(t *testing.T, s store.Store) {
 		t.Fatalf("DeleteUser: %v", err)
 	}
 	wantSignal("DeleteUser")
+}
+
+// testQueueRequestID: a write's queue entries carry the id of the request
+// that made it, also the members' entries of a group write; a retry keeps
+// it; the next request's write replaces it; a write without one carries
+// none.
+func testQueueRequestID(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u, err := s.CreateUser(requestid.With(ctx, "req-create"), store.User{ID: newID(), UserName: "rid@example.com", Active: true, Data: []byte(`{}`)})
+	if err != nil {
+		t.Fatalf("CreateUser: %v", err)
+	}
+	uk := store.UserKey(u.ID)
+	if got := queue(t, s)[uk].RequestID; got != "req-create" {
+		t.Fatalf("after CreateUser, %s has request id %q, want req-create", uk, got)
+	}
+	g, err := s.CreateGroup(requestid.With(ctx, "req-group"), store.Group{ID: newID(), DisplayName: "team-rid", Data: []byte(`{}`)}, []string{u.ID})
+	if err != nil {
+		t.Fatalf("CreateGroup: %v", err)
+	}
+	q := queue(t, s)
+	for _, k := range []string{uk, store.GroupKey(g.ID)} {
+		if q[k].RequestID != "req-group" {
+			t.Errorf("after CreateGroup, %s has request id %q, want req-group", k, q[k].RequestID)
+		}
+	}
+	it := q[uk]
+	if err := s.Reschedule(ctx, uk, it.Gen, time.Now().Add(time.Hour), 1, "throttled"); err != nil {
+		t.Fatalf("Reschedule: %v", err)
+	}
+	if got := queue(t, s)[uk]; got.RequestID != "req-group" || got.Attempts != 1 {
+		t.Errorf("after Reschedule: %+v, want the request id kept", got)
+	}
+	if err := s.Enqueue(ctx, uk); err != nil {
+		t.Fatalf("Enqueue: %v", err)
+	}
+	if got := queue(t, s)[uk].RequestID; got != "" {
+		t.Errorf("after an Enqueue without a request id, %s has %q", uk, got)
+	}
 }

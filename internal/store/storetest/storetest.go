@@ -44,6 +44,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"QueueOrder", testQueueOrder},
 		{"QueueChanged", testQueueChanged},
 		{"QueueItem", testQueueItem},
+		{"QueueRequestID", testQueueRequestID},
 		{"StatusRecords", testStatusRecords},
 		{"StatusScan", testStatusScan},
 		{"StatusSurvivesDelete", testStatusSurvivesDelete},
