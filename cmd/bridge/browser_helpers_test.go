@@ -18,9 +18,7 @@ import (
 )
 
 // readyToSignIn provisions an active user in group over SCIM and waits
-// until the sync has converged on them and the bridge trusts the test IdP:
-// from then on the user can sign in. It returns the user's status as
-// `bridge status` reports it.
+// until the user can sign in (waitSignInReady).
 func readyToSignIn(t *testing.T, d *daemon, dataDir, userName, group string) control.UserStatus {
 	t.Helper()
 	id := createResource(t, d, "/Users", newUser(userName))
@@ -29,6 +27,14 @@ func readyToSignIn(t *testing.T, d *daemon, dataDir, userName, group string) con
 		"displayName": group,
 		"members":     []any{map[string]any{"value": id}},
 	})
+	return waitSignInReady(t, d, dataDir, userName)
+}
+
+// waitSignInReady waits until the sync has converged on userName and the
+// bridge trusts the test IdP: from then on the user can sign in. It
+// returns the user's status as `bridge status` reports it.
+func waitSignInReady(t *testing.T, d *daemon, dataDir, userName string) control.UserStatus {
+	t.Helper()
 	var u control.UserStatus
 	pollUntil(t, "the sync to converge", func() bool {
 		var sum control.Summary

@@ -20,7 +20,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
-	"github.com/sagebridge/sagebridge/internal/control"
 	"github.com/sagebridge/sagebridge/internal/devidp"
 	"github.com/sagebridge/sagebridge/internal/scim"
 )
@@ -43,17 +42,7 @@ func TestDevSignInThroughTheTestIdP(t *testing.T) {
 		"displayName": "team-ml",
 		"members":     []any{map[string]any{"value": alice}, map[string]any{"value": bob}},
 	})
-	pollUntil(t, "the sync to converge", func() bool {
-		var sum control.Summary
-		cliJSON(t, &sum, "status", "--json", "--data", dataDir)
-		var u control.UserStatus
-		cliJSON(t, &u, "status", "alice@example.com", "--json", "--data", dataDir)
-		return sum.Converged && u.Record != nil && u.Record.State == "converged"
-	})
-	pollUntil(t, "the bridge to load the test IdP's metadata", func() bool {
-		return strings.Contains(get(t, http.DefaultClient, d.admin+"/metrics"),
-			`sagebridge_saml_upstream_metadata_refreshes_total{result="ok"}`)
-	})
+	waitSignInReady(t, d, dataDir, "alice@example.com")
 
 	jar, err := cookiejar.New(nil)
 	if err != nil {
