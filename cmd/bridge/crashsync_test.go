@@ -320,8 +320,10 @@ func checkCrashAWS(t *testing.T, emu *awsemu.Emulator) {
 		case o.Result == "ok":
 			ok[o.Op] += n
 		case o.Result == "EntityAlreadyExists" || o.Result == "ResourceInUse":
-			// No fault is injected, so no retry meets its own create, and
-			// the sync reads before it creates.
+			// No fault is injected, so no retry meets its own create; and
+			// the sync records a profile's name before creating it, and
+			// reads first whatever already has a name, so a create cut
+			// short by the kill is read, not sent again.
 			t.Errorf("%d %s calls met an existing resource (%s)", n, o.Op, o.Result)
 		}
 	}

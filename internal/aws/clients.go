@@ -7,6 +7,7 @@ package aws
 import (
 	"context"
 	"fmt"
+	"time"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
@@ -42,15 +43,7 @@ type Clients struct {
 
 // New loads the AWS configuration and builds the clients.
 func New(ctx context.Context, o Options) (*Clients, error) {
-	// The standard retryer's retry quota (500 tokens, 5 per retry) turns
-	// sustained throttling into immediate failures; the client-side limiter
-	// below paces the calls instead, so the quota is switched off. A new
-	// retryer per client keeps IAM's backoff state apart from SageMaker's.
-	loads := []func(*config.LoadOptions) error{
-		config.WithRetryer(func() sdkaws.Retryer {
-			return retry.NewStandard(func(o *retry.StandardOptions) { o.RateLimiter = ratelimit.None })
-		}),
-	}
+	var loads []func(*config.LoadOptions) error
 	if o.Region != "" {
 		loads = append(loads, config.WithRegion(o.Region))
 	}
@@ -72,15 +65,55 @@ func New(ctx context.Context, o Options) (*Clients, error) {
 			if o.IAMEndpoint != "" {
 				op.BaseEndpoint = sdkaws.String(o.IAMEndpoint)
 			}
+			op.Retryer = newRetryer(iamLimiter != nil)
 			op.APIOptions = append(op.APIOptions, limit(iamLimiter))
 		}),
 		SageMaker: sagemaker.NewFromConfig(cfg, func(op *sagemaker.Options) {
 			if o.SageMakerEndpoint != "" {
 				op.BaseEndpoint = sdkaws.String(o.SageMakerEndpoint)
 			}
+			op.Retryer = newRetryer(smLimiter != nil)
 			op.APIOptions = append(op.APIOptions, limit(smLimiter))
 		}),
 	}, nil
+}
+
+// newRetryer is the SDK's standard retryer with two changes. Each client
+// gets its own, so that IAM's state stays apart from SageMaker's.
+//
+// Its retry quota (500 tokens, 5 per retry) turns sustained throttling into
+// immediate failures (reference rule 29), so it is off.
+//
+// With a client-side limiter (paced), a throttled attempt is retried at
+// once: the retry goes through the limiter like every attempt, so the
+// client never sends more than its budget, and the budget is spent on
+// calls instead of on a worker sleeping out the SDK's backoff (about a
+// second per throttle) while the limiter's tokens go unused. A call still
+// throttled after the SDK's attempts fails as a throttle, which the sync
+// requeues with backoff instead of holding a worker. Other retryable
+// errors (5xx, timeouts) keep the SDK's exponential backoff: a failing
+// service is given time, whatever the budget.
+func newRetryer(paced bool) sdkaws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.RateLimiter = ratelimit.None
+		if paced {
+			o.Backoff = throttlesPaced{throttle: retry.IsErrorThrottles(o.Throttles), other: retry.NewExponentialJitterBackoff(o.MaxBackoff)}
+		}
+	})
+}
+
+// throttlesPaced is the backoff of a paced client: none after a throttle,
+// the SDK's after anything else.
+type throttlesPaced struct {
+	throttle retry.IsErrorThrottle
+	other    retry.BackoffDelayer
+}
+
+func (b throttlesPaced) BackoffDelay(attempt int, err error) (time.Duration, error) {
+	if b.throttle.IsErrorThrottle(err).Bool() {
+		return 0, nil
+	}
+	return b.other.BackoffDelay(attempt, err)
 }
 
 func newLimiter(perSecond float64) *rate.Limiter {

@@ -7,12 +7,15 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
+	"github.com/aws/smithy-go"
 )
 
 // The clients must reach the configured endpoints with each service's wire
@@ -71,5 +74,81 @@ func TestRegionIsRequired(t *testing.T) {
 	t.Setenv("AWS_CONFIG_FILE", "/nonexistent")
 	if _, err := New(context.Background(), Options{}); err == nil || !strings.Contains(err.Error(), "region") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// A paced client answers a throttle with an immediate retry, which the
+// limiter paces; anything else retryable, and any throttle of a client
+// without a limiter, keeps the SDK's exponential backoff.
+func TestRetryDelay(t *testing.T) {
+	throttled := &smithy.GenericAPIError{Code: "Throttling", Message: "Rate exceeded"}
+	unavailable := &smithy.GenericAPIError{Code: "ServiceUnavailable"}
+	for _, tt := range []struct {
+		name      string
+		paced     bool
+		err       error
+		wantSleep bool
+	}{
+		{"paced throttle", true, throttled, false},
+		{"paced SageMaker throttle", true, &smithy.GenericAPIError{Code: "ThrottlingException"}, false},
+		{"paced 5xx", true, unavailable, true},
+		{"unpaced throttle", false, throttled, true},
+		{"unpaced 5xx", false, unavailable, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := newRetryer(tt.paced).RetryDelay(1, tt.err)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (d > 0) != tt.wantSleep {
+				t.Errorf("delay %s, want a sleep: %v", d, tt.wantSleep)
+			}
+		})
+	}
+}
+
+// throttleServer throttles the first calls, then answers NoSuchEntity.
+type throttleServer struct {
+	throttles int
+	calls     atomic.Int32
+}
+
+func (s *throttleServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if int(s.calls.Add(1)) <= s.throttles {
+		(&errorServer{status: 400, code: "Throttling"}).ServeHTTP(w, r)
+		return
+	}
+	(&errorServer{status: 404, code: "NoSuchEntity"}).ServeHTTP(w, r)
+}
+
+// Every retry of a throttled call spends a token of the client's limiter,
+// so throttles never push the client past its budget, and with tokens to
+// spare the retries run at once.
+func TestThrottledRetriesGoThroughTheLimiter(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		rate    float64
+		wantErr string
+	}{
+		{"tokens to spare", 1000, ""},
+		// One token, no refill in sight: the retry waits for the limiter,
+		// and the deadline shows it without timing anything.
+		{"no token left", 0.001, "client rate limit"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := &throttleServer{throttles: 2}
+			srv := httptest.NewServer(s)
+			defer srv.Close()
+			c := newTestClients(t, srv.URL, Options{IAMRate: tt.rate})
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_, err := c.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: sdkaws.String("r")})
+			switch {
+			case tt.wantErr == "" && (Classify(err) != NotFound || s.calls.Load() != 3):
+				t.Errorf("after 2 throttles: %v in %d calls; want NoSuchEntity on the 3rd", err, s.calls.Load())
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr) || s.calls.Load() != 1):
+				t.Errorf("%v after %d calls; want %q after the first", err, s.calls.Load(), tt.wantErr)
+			}
+		})
 	}
 }

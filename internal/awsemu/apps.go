@@ -1,6 +1,7 @@
 package awsemu
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -258,7 +259,7 @@ func (e *Emulator) observeSpace(s *space) bool {
 		if s.prog.observe(e.now()) {
 			delete(e.sm.spaces, profileKey{s.domain, s.name})
 			delete(e.sm.tags, s.arn)
-			if i, ok := slices.BinarySearchFunc(e.sm.spaceSeq, s.seq, func(x *space, q uint64) int { return cmpUint(x.seq, q) }); ok {
+			if i, ok := slices.BinarySearchFunc(e.sm.spaceSeq, s.seq, func(x *space, q uint64) int { return cmp.Compare(x.seq, q) }); ok {
 				e.sm.spaceSeq = slices.Delete(e.sm.spaceSeq, i, i+1)
 			}
 			return false

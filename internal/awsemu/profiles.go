@@ -1,6 +1,7 @@
 package awsemu
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -161,19 +162,9 @@ func (e *Emulator) removeProfile(p *profile) {
 	delete(e.sm.profiles, profileKey{p.domain, p.name})
 	delete(e.sm.byARN, p.arn)
 	delete(e.sm.tags, p.arn)
-	if i, ok := slices.BinarySearchFunc(e.sm.order, p.seq, func(q *profile, s uint64) int { return cmpUint(q.seq, s) }); ok {
+	if i, ok := slices.BinarySearchFunc(e.sm.order, p.seq, func(q *profile, s uint64) int { return cmp.Compare(q.seq, s) }); ok {
 		e.sm.order = slices.Delete(e.sm.order, i, i+1)
 	}
-}
-
-func cmpUint(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // profileFor returns the profile a request names, observed.

@@ -2,6 +2,7 @@ package awsemu
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -138,26 +139,32 @@ func smPaging(maxResults *int, token *string, lo, hi, def int) (limit int, after
 	return limit, after, nil
 }
 
-// pageBySeq pages through items kept in creation order, ascending or
-// descending, after the cursor (a seq), keeping those match accepts.
+// pageBySeq pages through items kept in creation order (ascending seq),
+// ascending or descending, after the cursor (a seq), keeping those match
+// accepts. The cursor is found by binary search, so a page costs the same
+// however deep into a large listing it is.
 func pageBySeq[T any](items []T, seq func(T) uint64, match func(T) bool, desc bool, after string, limit int) ([]T, string, error) {
-	var cur uint64
+	lo, hi := 0, len(items)
 	if after != "" {
-		n, err := strconv.ParseUint(after, 10, 64)
+		cur, err := strconv.ParseUint(after, 10, 64)
 		if err != nil {
 			return nil, "", smErr("ValidationException", "Invalid pagination token")
 		}
-		cur = n
+		i, found := slices.BinarySearchFunc(items, cur, func(it T, c uint64) int { return cmp.Compare(seq(it), c) })
+		switch {
+		case desc:
+			hi = i
+		case found:
+			lo = i + 1
+		default:
+			lo = i
+		}
 	}
 	var page []T
-	for i := range items {
-		it := items[i]
+	for k := range hi - lo {
+		it := items[lo+k]
 		if desc {
-			it = items[len(items)-1-i]
-		}
-		s := seq(it)
-		if after != "" && ((!desc && s <= cur) || (desc && s >= cur)) {
-			continue
+			it = items[hi-1-k]
 		}
 		if !match(it) {
 			continue

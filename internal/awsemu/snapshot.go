@@ -2,6 +2,8 @@ package awsemu
 
 import (
 	"encoding/json"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -70,17 +72,7 @@ func (e *Emulator) Snapshot() State {
 	defer e.mu.Unlock()
 	var st State
 	for _, k := range e.iam.roleKeys {
-		r := e.iam.roles[k]
-		inline := make(map[string]string, len(r.inline))
-		for n, d := range r.inline {
-			inline[n] = d
-		}
-		st.Roles = append(st.Roles, RoleState{
-			Name: r.name, Path: r.path, Arn: r.arn, RoleID: r.id, TrustPolicy: r.trust,
-			Description: r.description, MaxSessionDuration: r.maxSession, PermissionsBoundary: r.boundary,
-			Tags: copyTags(r.tags), InlinePolicies: inline, AttachedPolicies: append([]string(nil), r.attached...),
-			Created: r.created, VisibleToSageMaker: r.propagated != "",
-		})
+		st.Roles = append(st.Roles, roleState(e.iam.roles[k]))
 	}
 	for _, p := range e.iam.saml {
 		st.SAMLProviders = append(st.SAMLProviders, SAMLProviderState{
@@ -93,16 +85,7 @@ func (e *Emulator) Snapshot() State {
 	}
 	sort.Slice(st.Domains, func(i, j int) bool { return st.Domains[i].ID < st.Domains[j].ID })
 	for _, p := range e.sm.order {
-		role, _ := executionRole(p.settings)
-		settings := make(map[string]json.RawMessage, len(p.settings))
-		for k, v := range p.settings {
-			settings[k] = append(json.RawMessage(nil), v...)
-		}
-		st.Profiles = append(st.Profiles, ProfileState{
-			DomainID: p.domain, Name: p.name, Arn: p.arn, Status: p.status, FailureReason: p.failure,
-			ExecutionRole: role, UserSettings: settings, Tags: copyTags(e.sm.tags[p.arn]),
-			Created: p.created, Modified: p.modified,
-		})
+		st.Profiles = append(st.Profiles, e.profileState(p))
 	}
 	sort.Slice(st.Profiles, func(i, j int) bool {
 		a, b := st.Profiles[i], st.Profiles[j]
@@ -124,22 +107,50 @@ func copyTags(tags []Tag) []Tag {
 	return append([]Tag(nil), tags...)
 }
 
-// Role returns one role by name (any case), for tests.
-func (e *Emulator) Role(name string) (RoleState, bool) {
-	for _, r := range e.Snapshot().Roles {
-		if strings.EqualFold(r.Name, name) {
-			return r, true
-		}
+// roleState copies a role.
+func roleState(r *role) RoleState {
+	return RoleState{
+		Name: r.name, Path: r.path, Arn: r.arn, RoleID: r.id, TrustPolicy: r.trust,
+		Description: r.description, MaxSessionDuration: r.maxSession, PermissionsBoundary: r.boundary,
+		Tags: copyTags(r.tags), InlinePolicies: maps.Clone(r.inline), AttachedPolicies: slices.Clone(r.attached),
+		Created: r.created, VisibleToSageMaker: r.propagated != "",
 	}
-	return RoleState{}, false
 }
 
-// Profile returns one user profile, for tests.
-func (e *Emulator) Profile(domainID, name string) (ProfileState, bool) {
-	for _, p := range e.Snapshot().Profiles {
-		if p.DomainID == domainID && p.Name == name {
-			return p, true
-		}
+// profileState copies a profile and its tags.
+func (e *Emulator) profileState(p *profile) ProfileState {
+	role, _ := executionRole(p.settings)
+	settings := make(map[string]json.RawMessage, len(p.settings))
+	for k, v := range p.settings {
+		settings[k] = slices.Clone(v)
 	}
-	return ProfileState{}, false
+	return ProfileState{
+		DomainID: p.domain, Name: p.name, Arn: p.arn, Status: p.status, FailureReason: p.failure,
+		ExecutionRole: role, UserSettings: settings, Tags: copyTags(e.sm.tags[p.arn]),
+		Created: p.created, Modified: p.modified,
+	}
+}
+
+// Role returns one role by name (any case), for tests. Like Snapshot it
+// observes nothing; unlike it, it copies only that role, so a test or a
+// benchmark that checks every one of many resources stays linear.
+func (e *Emulator) Role(name string) (RoleState, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	r, ok := e.iam.roles[strings.ToLower(name)]
+	if !ok {
+		return RoleState{}, false
+	}
+	return roleState(r), true
+}
+
+// Profile returns one user profile, for tests, copying only it (see Role).
+func (e *Emulator) Profile(domainID, name string) (ProfileState, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	p, ok := e.sm.profiles[profileKey{domainID, name}]
+	if !ok {
+		return ProfileState{}, false
+	}
+	return e.profileState(p), true
 }

@@ -100,7 +100,7 @@ const (
 	DefaultIAMRate                = 10 // mutating IAM calls are the scarce ones
 	DefaultSageMakerRate          = 2  // List APIs are reported at about 2 TPS per account
 	DefaultManagedPoliciesPerRole = 10
-	DefaultSyncWorkers            = 4
+	DefaultSyncWorkers            = 16
 	DefaultResyncInterval         = time.Hour
 	DefaultVerifyRate             = 0.1
 	DefaultPollInterval           = 10 * time.Second

@@ -17,6 +17,9 @@ type Queue interface {
 	Complete(ctx context.Context, key string, gen uint64) error
 	Reschedule(ctx context.Context, key string, gen uint64, due time.Time, attempts int, lastErr string) error
 	QueueChanged() <-chan struct{}
+	// QueueItem returns the queued item of key, store.ErrNotFound when
+	// the key is not queued.
+	QueueItem(ctx context.Context, key string) (store.QueueItem, error)
 }
 
 // ControllerOptions configure a Controller. Queue and Reconciler are
@@ -30,6 +33,9 @@ type ControllerOptions struct {
 	// worker forever. Default 5m.
 	Timeout time.Duration
 	Backoff Backoff
+	// Lane holds the keys that run ahead of the due order. Default an
+	// empty one, which leaves the due order alone.
+	Lane *Lane
 	// OnTerminal records a Terminal error where `bridge status` finds it.
 	// It is called before the key is completed; if it fails the key is
 	// retried instead, so the error is never lost.
@@ -64,6 +70,9 @@ func NewController(o ControllerOptions) (*Controller, error) {
 		o.Timeout = 5 * time.Minute
 	}
 	o.Backoff = o.Backoff.withDefaults()
+	if o.Lane == nil {
+		o.Lane = NewLane()
+	}
 	if o.Metrics == nil {
 		o.Metrics = NewMetrics(nil)
 	}
@@ -132,8 +141,9 @@ func (c *Controller) Run(ctx context.Context) error {
 }
 
 // dispatch starts every due key that is not running, while workers are
-// free, and returns when the pump should look again without being woken:
-// the due time of the first item it could not start, or zero.
+// free, the lane's first, and returns when the pump should look again
+// without being woken: the earliest due time of what it could not start,
+// or zero.
 func (c *Controller) dispatch(ctx context.Context, running map[string]bool, done chan<- string) (time.Time, error) {
 	free := c.o.Workers - len(running)
 	if free <= 0 {
@@ -141,6 +151,35 @@ func (c *Controller) dispatch(ctx context.Context, running map[string]bool, done
 		return time.Time{}, nil
 	}
 	now := c.o.Now()
+	start := func(it store.QueueItem) {
+		running[it.Key] = true
+		free--
+		go func() {
+			c.process(ctx, it)
+			done <- it.Key
+		}()
+	}
+	keys, next := c.o.Lane.candidates(now, running)
+	for _, k := range keys {
+		if free == 0 {
+			return time.Time{}, nil
+		}
+		it, err := c.o.Queue.QueueItem(ctx, k)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			c.o.Lane.drop(k)
+		case err != nil:
+			return time.Time{}, fmt.Errorf("lane: %w", err)
+		case it.Due.After(now):
+			c.o.Lane.set(k, it.Due)
+			next = earliest(next, it.Due)
+		default:
+			start(it)
+		}
+	}
+	if free == 0 {
+		return time.Time{}, nil
+	}
 	// Running keys are still queued (they are removed on success) and may
 	// be due; asking for that many more than the free workers guarantees
 	// the read holds every startable item plus the next one to wait for.
@@ -155,19 +194,14 @@ func (c *Controller) dispatch(ctx context.Context, running map[string]bool, done
 			continue
 		}
 		if it.Due.After(now) {
-			return it.Due, nil
+			return earliest(next, it.Due), nil
 		}
 		if free == 0 {
 			return time.Time{}, nil
 		}
-		running[it.Key] = true
-		free--
-		go func() {
-			c.process(ctx, it)
-			done <- it.Key
-		}()
+		start(it)
 	}
-	return time.Time{}, nil
+	return next, nil
 }
 
 // process runs one reconcile and applies its outcome to the queue.
@@ -184,6 +218,7 @@ func (c *Controller) process(ctx context.Context, it store.QueueItem) {
 		return
 	}
 	result := c.outcome(ctx, it, res, err)
+	c.o.Lane.recheck(it.Key)
 	c.o.Metrics.Reconciles.WithLabelValues(kind, result).Inc()
 }
 

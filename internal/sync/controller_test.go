@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"strings"
 	gosync "sync"
@@ -346,6 +347,72 @@ func TestControllerShutdownLeavesKeyQueued(t *testing.T) {
 			t.Errorf("after shutdown the key is %+v (queued %v), want queued with 0 attempts", it, ok)
 		}
 	})
+}
+
+// Keys others wait for run as soon as they are due, ahead of keys due
+// earlier, the SAML provider before the teams, and keep that place after
+// a failure; enqueued without the lane they wait their turn.
+func TestControllerLaneRunsDependenciesFirst(t *testing.T) {
+	users := []string{"user/0", "user/1", "user/2", "user/3"}
+	for _, tt := range []struct {
+		name    string
+		deps    []string
+		viaLane bool
+		fails   map[string]int // failures before a key succeeds
+		want    []string
+	}{
+		{name: "the SAML provider, then teams, then users", deps: []string{"team/a", "saml"}, viaLane: true,
+			want: []string{"saml", "team/a", "user/0", "user/1", "user/2", "user/3"}},
+		{name: "a failed team keeps its place when due again", deps: []string{"team/a"}, viaLane: true, fails: map[string]int{"team/a": 1},
+			want: []string{"team/a", "user/0", "team/a", "user/1", "user/2", "user/3"}},
+		{name: "without the lane, the due order", deps: []string{"team/a"},
+			want: []string{"user/0", "user/1", "user/2", "user/3", "team/a"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				var mu gosync.Mutex
+				var order []string
+				fails := maps.Clone(tt.fails)
+				r := ReconcilerFunc(func(_ context.Context, key string) (Result, error) {
+					mu.Lock()
+					order = append(order, key)
+					failed := fails[key] > 0
+					if failed {
+						fails[key]--
+					}
+					mu.Unlock()
+					if failed {
+						return Result{}, errors.New("not yet")
+					}
+					if Kind(key) == kindUser {
+						time.Sleep(time.Second) // a user's AWS calls take a while
+					}
+					return Result{}, nil
+				})
+				ctx := context.Background()
+				q := newMemQueue(time.Now)
+				q.Enqueue(ctx, users...)
+				time.Sleep(time.Second) // the dependencies are enqueued after the users
+				q.Enqueue(ctx, tt.deps...)
+				lane := NewLane()
+				if tt.viaLane {
+					lane.Add(tt.deps...)
+				}
+				startController(t, q, r, func(o *ControllerOptions) { o.Workers, o.Lane = 1, lane })
+				time.Sleep(time.Minute)
+				synctest.Wait()
+				mu.Lock()
+				got := fmt.Sprint(order)
+				mu.Unlock()
+				if got != fmt.Sprint(tt.want) {
+					t.Errorf("ran %s, want %v", got, tt.want)
+				}
+				if keys, next := lane.candidates(time.Now(), nil); q.len() != 0 || len(keys) != 0 || !next.IsZero() {
+					t.Errorf("queue %d, lane %v %v; want both empty", q.len(), keys, next)
+				}
+			})
+		})
+	}
 }
 
 func TestBackoffDelay(t *testing.T) {

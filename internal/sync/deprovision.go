@@ -108,7 +108,8 @@ func (s *Syncer) deleteUserProfile(ctx context.Context, st Status, id string, de
 		if !s.owner.Owns(a.Tags) {
 			return Result{}, s.conflict("profile", fmt.Errorf("user profile %s is due for deletion but has no ownership tag %s=%s; left in place", st.Profile, s.owner.Key, s.owner.Value))
 		}
-		if !s.held.allow(st.Key, deleteProfile, s.managedCount(ctx, kindUser+"/"), !st.Approved.IsZero()) {
+		managed := func() int { return s.managedCount(ctx, kindUser+"/") }
+		if !s.held.allow(st.Key, deleteProfile, managed, !st.Approved.IsZero()) {
 			return Result{}, Terminal(fmt.Errorf("%w: user profile %s", ErrHeld, st.Profile))
 		}
 		st.State, st.Applied, st.Approved = StateDeleting, "", time.Time{}

@@ -3,10 +3,11 @@
 // execution role, and per user a SageMaker Studio user profile.
 //
 // The package has two halves. Controller drives the durable queue of the
-// store: it takes due keys, never runs one key on two workers at once, and
-// turns each reconcile's outcome into a queue operation the way
-// controller-runtime's reconcileHandler does (success completes the key,
-// Result.RequeueAfter reschedules it, an error backs off per key, a
+// store: it takes due keys, the ones other keys wait for first (its Lane:
+// the SAML provider, the teams' roles), never runs one key on two workers
+// at once, and turns each reconcile's outcome into a queue operation the
+// way controller-runtime's reconcileHandler does (success completes the
+// key, Result.RequeueAfter reschedules it, an error backs off per key, a
 // Terminal error is recorded and not retried until the key is enqueued
 // again). Syncer is the Reconciler: for each kind of key it reads the
 // desired state (mapping.Resolve, mapping.Team), reads AWS, computes a pure

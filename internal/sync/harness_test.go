@@ -34,6 +34,9 @@ const (
 	itAccount = "123456789012"
 	itDomain  = "d-itdomain01"
 	itOwner   = "sagebridge:managed"
+	// itRate is the client rate limit of each API, in calls per second:
+	// high enough not to slow the tests down much.
+	itRate = 1000.0
 )
 
 // skewClock is the wall clock plus an offset a test can move forward. The
@@ -60,6 +63,11 @@ type itConfig struct {
 	grace         string
 	deletionCount int
 	faults        awsemu.Faults
+	// async and roleVisibility are the emulator's; zero values step
+	// through every transitional state once.
+	async, roleVisibility awsemu.Transition
+	// propagationWindow is the syncer's; default a minute.
+	propagationWindow time.Duration
 }
 
 type itEnv struct {
@@ -106,7 +114,7 @@ aws:
     count: %d
     percent: 100
     window: 1h
-  rateLimits: {iam: 1000, sagemaker: 1000}
+  rateLimits: {iam: %g, sagemaker: %g}
 mapping:
   userId: user.userName.split('@')[0]
   teamsFrom:
@@ -118,7 +126,7 @@ mapping:
     executionRole:
       managedPolicyArns: ["arn:{partition}:iam::aws:policy/AmazonSageMakerFullAccess"]
       policyFiles: [%s/execution-team-data.json]
-`, itAccount, itDomain, c.grace, c.deletionCount, policies, policies)
+`, itAccount, itDomain, c.grace, c.deletionCount, itRate, itRate, policies, policies)
 }
 
 // samlMetadata is IdP metadata IAM accepts: an EntityDescriptor with an
@@ -140,18 +148,24 @@ func newITEnv(t *testing.T, c itConfig) *itEnv {
 	if c.deletionCount == 0 {
 		c.deletionCount = 1000
 	}
+	if c.propagationWindow == 0 {
+		c.propagationWindow = time.Minute
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	clock := &skewClock{}
-	emu, url := awsemutest.Start(t, awsemu.Options{AccountID: itAccount, Domains: []awsemu.Domain{{ID: itDomain}}, Faults: c.faults, Now: clock.Now})
+	emu, url := awsemutest.Start(t, awsemu.Options{AccountID: itAccount, Domains: []awsemu.Domain{{ID: itDomain}}, Faults: c.faults, Now: clock.Now,
+		Async: c.async, RoleVisibility: c.roleVisibility})
+	// Paced as the daemon's clients are (the configuration's rate
+	// limits), so that throttles are retried through the limiter.
 	clients, err := bridgeaws.New(ctx, bridgeaws.Options{Region: "us-east-1", IAMEndpoint: url, SageMakerEndpoint: url,
-		Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", "")})
+		Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""), IAMRate: itRate, SageMakerRate: itRate})
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The SDK's retryer backs off up to 20 s; on loopback that only
-	// slows the tests down, so its delays are capped (the retry policy
-	// itself, codes and attempts, stays the SDK's).
+	// The SDK's retryer backs off up to 20 s after a 5xx; on loopback
+	// that only slows the tests down, so its delays are capped (the retry
+	// policy itself, codes and attempts, stays the SDK's).
 	io := clients.IAM.Options()
 	io.Retryer = retry.AddWithMaxBackoffDelay(io.Retryer, 5*time.Millisecond)
 	so := clients.SageMaker.Options()
@@ -176,7 +190,7 @@ func newITEnv(t *testing.T, c itConfig) *itEnv {
 		Store: st, Status: e.status, Config: cfg, Mapping: m,
 		IAM: e.iam, SageMaker: e.sm,
 		Metadata:     e.metadata,
-		PollInterval: 20 * time.Millisecond, TeamWait: 500 * time.Millisecond, PropagationWindow: time.Minute,
+		PollInterval: 20 * time.Millisecond, TeamWait: 500 * time.Millisecond, PropagationWindow: c.propagationWindow,
 		ResyncInterval: -1, VerifyRate: -1, Workers: 8,
 		Backoff: Backoff{Base: 10 * time.Millisecond, Max: 200 * time.Millisecond},
 		Metrics: NewMetrics(e.reg), Now: clock.Now,

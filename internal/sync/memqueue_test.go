@@ -91,6 +91,16 @@ func (q *memQueue) Reschedule(_ context.Context, key string, gen uint64, due tim
 
 func (q *memQueue) QueueChanged() <-chan struct{} { return q.changed }
 
+func (q *memQueue) QueueItem(_ context.Context, key string) (store.QueueItem, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	it, ok := q.items[key]
+	if !ok {
+		return store.QueueItem{}, store.ErrNotFound
+	}
+	return it, nil
+}
+
 func (q *memQueue) get(key string) (store.QueueItem, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()

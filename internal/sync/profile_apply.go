@@ -35,13 +35,21 @@ func (s *Syncer) describeProfile(ctx context.Context, name string) (ProfileState
 	return a, nil
 }
 
-// ReadProfile reads a profile and its tags. DescribeUserProfile does not
-// return tags, so ListTags follows, by the ARN SageMaker returned (it
-// lowercases it; a rebuilt ARN of another case would not be found).
+// ReadProfile reads a profile and its tags.
 func (s *Syncer) ReadProfile(ctx context.Context, name string) (ProfileState, error) {
 	a, err := s.describeProfile(ctx, name)
-	if err != nil || !a.Exists {
+	if err != nil {
 		return a, err
+	}
+	return s.withTags(ctx, name, a)
+}
+
+// withTags adds the tags of a described profile. DescribeUserProfile does
+// not return them, so ListTags follows, by the ARN SageMaker returned (it
+// lowercases it; a rebuilt ARN of another case would not be found).
+func (s *Syncer) withTags(ctx context.Context, name string, a ProfileState) (ProfileState, error) {
+	if !a.Exists {
+		return a, nil
 	}
 	a.Tags = map[string]string{}
 	var token *string

@@ -26,7 +26,7 @@ func (s *Syncer) Run(ctx context.Context) error {
 	}
 	c, err := NewController(ControllerOptions{
 		Queue: s.o.Store, Reconciler: s, Workers: s.o.Workers, Timeout: s.o.ReconcileTimeout,
-		Backoff: s.o.Backoff, OnTerminal: s.recordTerminal, Metrics: s.o.Metrics, Logger: s.log,
+		Backoff: s.o.Backoff, Lane: s.lane, OnTerminal: s.recordTerminal, Metrics: s.o.Metrics, Logger: s.log,
 		Now: s.o.Now, NewTimer: s.o.NewTimer,
 	})
 	if err != nil {

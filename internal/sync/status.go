@@ -26,7 +26,9 @@ type Status struct {
 	State string `json:"state"`
 	// Applied is the hash of the desired state last found converged in
 	// AWS. While the desired state hashes the same, a reconcile makes no
-	// AWS call unless the key was picked for verification.
+	// AWS call unless the key was picked for verification. A user's
+	// pending record may carry the hash whose writes AWS accepted: then
+	// only the profile settling is left to see.
 	Applied   string    `json:"applied,omitempty"`
 	AppliedAt time.Time `json:"appliedAt,omitzero"`
 	// Changed is when the sync last wrote to AWS for the key; a role

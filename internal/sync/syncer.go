@@ -82,10 +82,15 @@ type Syncer struct {
 	store   storeReader
 	records statusReader
 	w       writer
-	log     *slog.Logger
-	claims  *claims
-	held    *threshold
-	tagKeys []string
+	// blindCreate lets a reconcile create a user's first profile without
+	// reading it first: the create's own answer says whether the name was
+	// taken. A plan's writes answer nothing, so its syncer always reads.
+	blindCreate bool
+	lane        *Lane
+	log         *slog.Logger
+	claims      *claims
+	held        *threshold
+	tagKeys     []string
 
 	lastResync atomic.Pointer[time.Time]
 
@@ -126,7 +131,8 @@ func New(o Options) (*Syncer, error) {
 	}
 	iam, sm := meteredIAM{o.IAM, o.Metrics}, meteredSageMaker{o.SageMaker, o.Metrics}
 	s := newSyncer(o, iam, sm, o.Store, o.Status)
-	s.w = liveWriter{iam: iam, sm: sm, queue: o.Store, status: o.Status, owner: s.owner, domain: s.aws.SageMaker.DomainID}
+	s.blindCreate, s.lane = true, NewLane()
+	s.w = liveWriter{iam: iam, sm: sm, queue: o.Store, lane: s.lane, status: o.Status, owner: s.owner, domain: s.aws.SageMaker.DomainID}
 	return s, nil
 }
 

@@ -166,7 +166,8 @@ func (s *Syncer) deleteTeam(ctx context.Context, st Status, name string) (Result
 		plans = append(plans, acts)
 	}
 	if st.State != StateDeleting {
-		if !s.held.allow(st.Key, deleteRole, s.managedCount(ctx, kindTeam+"/")*2, !st.Approved.IsZero()) {
+		managed := func() int { return s.managedCount(ctx, kindTeam+"/") * 2 }
+		if !s.held.allow(st.Key, deleteRole, managed, !st.Approved.IsZero()) {
 			return Result{}, Terminal(fmt.Errorf("%w: the roles of team %s", ErrHeld, name))
 		}
 		st.State, st.Approved = StateDeleting, time.Time{}

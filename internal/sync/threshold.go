@@ -36,11 +36,15 @@ func newThreshold(cfg config.DeletionThreshold, now func() time.Time, m *Metrics
 		held: map[string]bool{}, approved: map[string]bool{}}
 }
 
-// allow decides whether the deletion of key (of kind, out of managed
+// allow decides whether the deletion of key (of kind, out of managed()
 // resources of that kind) may start now, and counts it if so. An approved
 // deletion always may (approved says the key's record carries an
 // approval), and does not count: a person decided it.
-func (t *threshold) allow(key, kind string, managed int, approved bool) bool {
+//
+// managed is called only when the percentage decides: counting scans every
+// status record, and the deletions a tripped threshold holds (all of them,
+// when an IdP mistake deprovisions everyone) must not each cost a scan.
+func (t *threshold) allow(key, kind string, managed func() int, approved bool) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if approved || t.approved[key] {
@@ -53,9 +57,17 @@ func (t *threshold) allow(key, kind string, managed int, approved bool) bool {
 	recent := slices.DeleteFunc(t.started[kind], func(at time.Time) bool { return now.Sub(at) >= window })
 	t.started[kind] = recent
 	n := len(recent) + 1
-	over := n > t.cfg.Count ||
-		(t.cfg.Percent > 0 && managed > 0 && float64(n)*100/float64(managed) > t.cfg.Percent)
-	if t.tripped || over {
+	over := func() bool {
+		if n > t.cfg.Count {
+			return true
+		}
+		if t.cfg.Percent <= 0 {
+			return false
+		}
+		m := managed()
+		return m > 0 && float64(n)*100/float64(m) > t.cfg.Percent
+	}
+	if t.tripped || over() {
 		t.tripped = true
 		t.held[key] = true
 		t.metrics.DeletionsHeld.Set(float64(len(t.held)))

@@ -21,21 +21,30 @@ func TestThreshold(t *testing.T) {
 		cfg     config.DeletionThreshold
 		managed int
 		allowed int // of 10 deletions in a row
+		// counted is how often the managed resources are counted: only
+		// while the percentage decides, so that once tripped a held
+		// deletion costs no scan of the records.
+		counted int
 	}{
 		{name: "count", cfg: config.DeletionThreshold{Count: 3, Window: config.Duration{Duration: time.Hour}}, allowed: 3},
-		{name: "percent", cfg: config.DeletionThreshold{Count: 100, Percent: 10, Window: config.Duration{Duration: time.Hour}}, managed: 40, allowed: 4},
+		{name: "percent", cfg: config.DeletionThreshold{Count: 100, Percent: 10, Window: config.Duration{Duration: time.Hour}}, managed: 40, allowed: 4, counted: 5},
+		{name: "count before percent", cfg: config.DeletionThreshold{Count: 2, Percent: 50, Window: config.Duration{Duration: time.Hour}}, managed: 40, allowed: 2, counted: 2},
 		{name: "zero waits for every deletion", cfg: config.DeletionThreshold{Count: 0, Window: config.Duration{Duration: time.Hour}}, allowed: 0},
 	} {
 		m := NewMetrics(nil)
 		th := newThreshold(tt.cfg, clock, m)
-		got := 0
+		got, counted := 0, 0
+		managed := func() int { counted++; return tt.managed }
 		for i := range 10 {
-			if th.allow(fmt.Sprintf("user/%d", i), deleteProfile, tt.managed, false) {
+			if th.allow(fmt.Sprintf("user/%d", i), deleteProfile, managed, false) {
 				got++
 			}
 		}
 		if got != tt.allowed {
 			t.Errorf("%s: allowed %d, want %d", tt.name, got, tt.allowed)
+		}
+		if counted != tt.counted {
+			t.Errorf("%s: managed resources counted %d times, want %d", tt.name, counted, tt.counted)
 		}
 		if held := testutil.ToFloat64(m.DeletionsHeld); int(held) != 10-tt.allowed {
 			t.Errorf("%s: deletions_held = %v", tt.name, held)
@@ -43,34 +52,37 @@ func TestThreshold(t *testing.T) {
 	}
 }
 
+// none is a count of managed resources for thresholds without a percentage.
+func none() int { return 0 }
+
 func TestThresholdTripsUntilApproved(t *testing.T) {
 	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	th := newThreshold(config.DeletionThreshold{Count: 1, Window: config.Duration{Duration: time.Hour}}, func() time.Time { return now }, NewMetrics(nil))
-	if !th.allow("user/1", deleteProfile, 0, false) || th.allow("user/2", deleteProfile, 0, false) {
+	if !th.allow("user/1", deleteProfile, none, false) || th.allow("user/2", deleteProfile, none, false) {
 		t.Fatal("the second deletion in the window must be held")
 	}
 	// Tripped: even after the window, and even for another kind, deletions
 	// wait for approval.
 	now = now.Add(2 * time.Hour)
-	if th.allow("team/x", deleteRole, 0, false) {
+	if th.allow("team/x", deleteRole, none, false) {
 		t.Fatal("a tripped threshold must hold every deletion")
 	}
 	th.approve([]string{"user/2"})
-	if !th.allow("user/2", deleteProfile, 0, false) {
+	if !th.allow("user/2", deleteProfile, none, false) {
 		t.Error("an approved key must be allowed")
 	}
-	if th.allow("user/3", deleteProfile, 0, false) {
+	if th.allow("user/3", deleteProfile, none, false) {
 		t.Error("team/x is still held: the threshold must stay tripped")
 	}
 	// An approval recorded in the key's status (by another process, or
 	// before a restart) is as good as one made here.
-	if !th.allow("team/x", deleteRole, 0, true) || !th.allow("user/3", deleteProfile, 0, true) {
+	if !th.allow("team/x", deleteRole, none, true) || !th.allow("user/3", deleteProfile, none, true) {
 		t.Fatal("a recorded approval must be allowed")
 	}
 	if n := testutil.ToFloat64(th.metrics.DeletionsHeld); n != 0 {
 		t.Errorf("deletions_held = %v after every held key was approved", n)
 	}
-	if !th.allow("user/4", deleteProfile, 0, false) {
+	if !th.allow("user/4", deleteProfile, none, false) {
 		t.Error("after approving everything the threshold counts afresh")
 	}
 }

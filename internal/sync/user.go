@@ -120,13 +120,33 @@ func (s *Syncer) provision(ctx context.Context, st Status, id string, ident mapp
 		Tags: s.ProfileTags(ident.UserID, team),
 	}
 	h := hashOf(spec)
-	if st.Applied == h && st.State == StateConverged && !s.takeVerify(st.Key) {
+	verify := s.takeVerify(st.Key)
+	if st.Applied == h && st.State == StateConverged && !verify {
 		return Result{}, nil
 	}
 	s.held.forget(st.Key)
-	a, err := s.ReadProfile(ctx, name)
-	if err != nil {
-		return Result{}, err
+	var a ProfileState
+	switch {
+	case s.blindCreate && st.Profile == "":
+		// No profile was ever made for the user: create it without
+		// looking first. If the name is taken after all,
+		// CreateUserProfile says so (ResourceInUse), which leaves the key
+		// unsettled; by then the name is bound, so the next pass reads
+		// the profile and checks its ownership before anything else.
+	case st.State == StatePending && st.Applied == h && !verify:
+		res, done, err := s.awaitProfile(ctx, st, spec, h)
+		if err != nil || done {
+			return res, err
+		}
+		// Gone, failed or changed meanwhile: plan from a full read.
+		a, err = s.ReadProfile(ctx, name)
+		if err != nil {
+			return Result{}, err
+		}
+	default:
+		if a, err = s.ReadProfile(ctx, name); err != nil {
+			return Result{}, err
+		}
 	}
 	acts, wait, err := planProfile(spec, a, s.owner)
 	switch {
@@ -137,7 +157,7 @@ func (s *Syncer) provision(ctx context.Context, st Status, id string, ident mapp
 	case wait:
 		return Result{RequeueAfter: s.o.PollInterval}, nil
 	}
-	if st.Applied == h && len(acts) > 0 {
+	if st.Applied == h && st.State == StateConverged && len(acts) > 0 {
 		s.o.Metrics.Drift.WithLabelValues("profile").Inc()
 	}
 	st.UserID, st.Team, st.InactiveSince, st.Approved = ident.UserID, team, time.Time{}, time.Time{}
@@ -156,20 +176,8 @@ func (s *Syncer) provision(ctx context.Context, st Status, id string, ident mapp
 	}
 	for _, act := range acts {
 		settled, err := s.w.applyProfile(ctx, spec, a, act)
-		if errors.Is(err, errRoleNotVisible) && s.o.Now().Sub(tst.Changed) < s.o.PropagationWindow {
-			s.log.DebugContext(ctx, "execution role not visible to SageMaker yet", "key", st.Key, "team", team)
-			return Result{RequeueAfter: s.o.PollInterval}, nil
-		}
 		if errors.Is(err, errRoleNotVisible) {
-			// Long after the role was written: it may have been changed or
-			// deleted by hand. Have the team verified, and retry this user
-			// when the team has converged again.
-			s.markVerify(TeamKey(team))
-			s.await(TeamKey(team), st.Key)
-			if qerr := s.w.enqueue(ctx, TeamKey(team)); qerr != nil {
-				return Result{}, qerr
-			}
-			return Result{}, Terminal(err)
+			return s.roleNotVisible(ctx, st.Key, team, tst, err)
 		}
 		if err != nil {
 			return Result{}, err
@@ -179,7 +187,53 @@ func (s *Syncer) provision(ctx context.Context, st Status, id string, ident mapp
 		}
 	}
 	s.log.InfoContext(ctx, "user profile changed", "key", st.Key, "profile", name, "team", team, "actions", len(acts))
-	// Look again once SageMaker has settled before recording convergence.
-	st.State, st.Applied, st.Changed = StatePending, "", s.o.Now()
+	// SageMaker took every write of spec: what is left to see is the
+	// profile settling, which awaitProfile checks without ListTags.
+	st.State, st.Applied, st.Changed = StatePending, h, s.o.Now()
 	return Result{RequeueAfter: s.o.PollInterval}, s.putStatus(ctx, st)
+}
+
+// awaitProfile looks at a profile whose writes of spec (hashed h) an
+// earlier pass made: SageMaker accepted them, tags included, so the
+// profile's status and role are all there is to check, and
+// DescribeUserProfile shows both. done is false when the profile is not
+// settling towards spec (gone, failed, or with another role: changed by
+// hand meanwhile), for the caller to plan from a full read.
+func (s *Syncer) awaitProfile(ctx context.Context, st Status, spec profileSpec, h string) (res Result, done bool, err error) {
+	a, err := s.describeProfile(ctx, spec.Name)
+	switch {
+	case err != nil:
+		return Result{}, true, err
+	case !a.Exists || a.ExecutionRole != spec.ExecutionRole:
+		return Result{}, false, nil
+	case a.Status == profilePending || a.Status == profileUpdating:
+		return Result{RequeueAfter: s.o.PollInterval}, true, nil
+	case a.Status == profileInService:
+		return Result{}, true, s.converged(ctx, st, StateConverged, h)
+	}
+	return Result{}, false, nil
+}
+
+// roleNotVisible handles SageMaker refusing the team's execution role for
+// the user of key. Soon after the role was written, that is IAM
+// propagating it (reference rule 18): the user looks again after a poll.
+// Later, the role may have been changed or deleted by hand, so the team is
+// verified, at most once per propagation window however many of its users
+// are refused, and the user retries with backoff. It never fails the user
+// for good: the role is used by a key that may have waited behind
+// thousands of others, long past any window, and a role that propagates
+// late or is put back lets the user converge.
+func (s *Syncer) roleNotVisible(ctx context.Context, key, team string, tst Status, err error) (Result, error) {
+	now := s.o.Now()
+	if now.Sub(tst.Changed) < s.o.PropagationWindow {
+		s.log.DebugContext(ctx, "execution role not visible to SageMaker yet", "key", key, "team", team)
+		return Result{RequeueAfter: s.o.PollInterval}, nil
+	}
+	if now.Sub(tst.AppliedAt) >= s.o.PropagationWindow {
+		s.markVerify(TeamKey(team))
+		if qerr := s.w.enqueue(ctx, TeamKey(team)); qerr != nil {
+			return Result{}, fmt.Errorf("%w (and the team's verification could not be enqueued: %w)", err, qerr)
+		}
+	}
+	return Result{}, fmt.Errorf("team %s: %w", team, err)
 }

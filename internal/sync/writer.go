@@ -61,13 +61,20 @@ type liveWriter struct {
 	queue interface {
 		Enqueue(context.Context, ...string) error
 	}
+	// lane gets the enqueued keys others wait for, which the controller
+	// then runs first.
+	lane   *Lane
 	status StatusStore
 	owner  bridgeaws.Owner
 	domain string
 }
 
 func (w liveWriter) enqueue(ctx context.Context, keys ...string) error {
-	return w.queue.Enqueue(ctx, keys...)
+	if err := w.queue.Enqueue(ctx, keys...); err != nil {
+		return err
+	}
+	w.lane.Add(keys...)
+	return nil
 }
 
 func (w liveWriter) putStatus(ctx context.Context, st Status) error {
