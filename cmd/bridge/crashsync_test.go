@@ -51,18 +51,9 @@ var (
 // membership is there, every user has exactly one profile with its tags
 // and its team's execution role, and nothing was created twice.
 func TestSIGKILLWhileConvergingLosesNothingAndCreatesNothingTwice(t *testing.T) {
-	emu, url := awsemutest.Start(t, awsemu.Options{AccountID: crashAccount, Domains: []awsemu.Domain{{ID: crashDomain}}})
+	emu, env := emulatedAWS(t)
 	cfgPath := writeCrashConfig(t)
-	secret, stderr, code := runCLI(t, "token", "create", "idp", "--config", cfgPath)
-	if code != 0 {
-		t.Fatalf("token create: %s", stderr)
-	}
-	token := strings.TrimSpace(secret)
-	env := []string{
-		"AWS_ENDPOINT_URL_IAM=" + url, "AWS_ENDPOINT_URL_SAGEMAKER=" + url,
-		"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_REGION=us-east-1",
-		"AWS_CONFIG_FILE=" + os.DevNull, "AWS_SHARED_CREDENTIALS_FILE=" + os.DevNull, "AWS_EC2_METADATA_DISABLED=true",
-	}
+	token := createToken(t, cfgPath)
 
 	start := time.Now()
 	d := startConfigDaemon(t, cfgPath, token, env)
@@ -93,6 +84,29 @@ func TestSIGKILLWhileConvergingLosesNothingAndCreatesNothingTwice(t *testing.T) 
 	checkAllPresent(t, d2, users)
 	checkCrashGroups(t, d2, groups)
 	checkCrashAWS(t, emu)
+}
+
+// emulatedAWS starts an emulator with the account and domain of
+// writeCrashConfig and returns the environment that points the daemon's
+// standard AWS configuration chain at it, and nowhere else.
+func emulatedAWS(t *testing.T) (*awsemu.Emulator, []string) {
+	t.Helper()
+	emu, url := awsemutest.Start(t, awsemu.Options{AccountID: crashAccount, Domains: []awsemu.Domain{{ID: crashDomain}}})
+	return emu, []string{
+		"AWS_ENDPOINT_URL_IAM=" + url, "AWS_ENDPOINT_URL_SAGEMAKER=" + url,
+		"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_REGION=us-east-1",
+		"AWS_CONFIG_FILE=" + os.DevNull, "AWS_SHARED_CREDENTIALS_FILE=" + os.DevNull, "AWS_EC2_METADATA_DISABLED=true",
+	}
+}
+
+// createToken creates a SCIM token in the database of cfgPath.
+func createToken(t *testing.T, cfgPath string) string {
+	t.Helper()
+	secret, stderr, code := runCLI(t, "token", "create", "idp", "--config", cfgPath)
+	if code != 0 {
+		t.Fatalf("token create: %s", stderr)
+	}
+	return strings.TrimSpace(secret)
 }
 
 func writeCrashConfig(t *testing.T) string {
@@ -129,7 +143,7 @@ mapping:
 
 // startConfigDaemon runs `bridge serve --config` with env added to the
 // test's environment and returns once it listens, on https when the
-// daemon says it serves TLS. The daemon is killed at
+// daemon says it serves TLS. Its log lines are kept in d.logs. The daemon is killed at
 // cleanup if the test has not stopped it.
 func startConfigDaemon(t *testing.T, cfgPath, token string, env []string) *daemon {
 	t.Helper()
@@ -142,11 +156,12 @@ func startConfigDaemon(t *testing.T, cfgPath, token string, env []string) *daemo
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	d := &daemon{cmd: cmd, token: token, done: make(chan error, 1)}
+	d := &daemon{cmd: cmd, token: token, done: make(chan error, 1), logs: &logLines{}}
 	public := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(logs)
 		for sc.Scan() {
+			d.logs.add(sc.Text())
 			var rec struct {
 				Msg, Public string
 				TLS         bool `json:"tls"`

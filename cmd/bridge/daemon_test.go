@@ -58,6 +58,34 @@ type daemon struct {
 	done   chan error
 	// client, when set, is what request uses instead of the default.
 	client *http.Client
+	// logs, when set, collects the daemon's log lines.
+	logs *logLines
+}
+
+// logLines is a daemon's log, appended to while tests read it.
+type logLines struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *logLines) add(line string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, line)
+}
+
+// records returns the JSON records logged so far with message msg.
+func (l *logLines) records(msg string) []map[string]any {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []map[string]any
+	for _, line := range l.lines {
+		var rec map[string]any
+		if json.Unmarshal([]byte(line), &rec) == nil && rec["msg"] == msg {
+			out = append(out, rec)
+		}
+	}
+	return out
 }
 
 func startDaemon(t *testing.T, dataDir string) *daemon {

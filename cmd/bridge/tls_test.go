@@ -22,11 +22,7 @@ func TestServeConfigServesSCIMOverTLS(t *testing.T) {
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	secret, stderr, code := runCLI(t, "token", "create", "idp", "--config", cfgPath)
-	if code != 0 {
-		t.Fatalf("token create: %s", stderr)
-	}
-	d := startConfigDaemon(t, cfgPath, strings.TrimSpace(secret), nil)
+	d := startConfigDaemon(t, cfgPath, createToken(t, cfgPath), nil)
 	if !strings.HasPrefix(d.base, "https://") {
 		t.Fatalf("the daemon listens on %s, want https", d.base)
 	}

@@ -42,7 +42,7 @@ var allowed = map[string][]string{
 		"github.com/crewjam/saml", "github.com/russellhaering/goxmldsig", "github.com/beevik/etree"},
 	// The sync calls AWS through internal/aws's interfaces, whose methods
 	// take the SDK's own input types, and registers its own instruments.
-	"internal/sync": {"internal/store", "internal/mapping", "internal/aws", "internal/config", "internal/metrics",
+	"internal/sync": {"internal/store", "internal/mapping", "internal/aws", "internal/config", "internal/metrics", "internal/requestid",
 		"github.com/aws/", "github.com/prometheus/", "golang.org/x/time/"},
 }
 

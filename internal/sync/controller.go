@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/sagebridge/sagebridge/internal/requestid"
 	"github.com/sagebridge/sagebridge/internal/store"
 )
 
@@ -204,8 +205,11 @@ func (c *Controller) dispatch(ctx context.Context, running map[string]bool, done
 	return next, nil
 }
 
-// process runs one reconcile and applies its outcome to the queue.
+// process runs one reconcile and applies its outcome to the queue. The
+// reconcile runs under the id of the request that queued the key, so what
+// it logs (its AWS calls) ties back to that request.
 func (c *Controller) process(ctx context.Context, it store.QueueItem) {
+	ctx = requestid.With(ctx, it.RequestID)
 	kind := Kind(it.Key)
 	start := c.o.Now()
 	res, err := c.reconcile(ctx, it.Key)

@@ -129,7 +129,8 @@ func New(o Options) (*Syncer, error) {
 	if o.NewTimer == nil {
 		o.NewTimer = newRealTimer
 	}
-	iam, sm := meteredIAM{o.IAM, o.Metrics}, meteredSageMaker{o.SageMaker, o.Metrics}
+	mt := meter{m: o.Metrics, log: o.Logger}
+	iam, sm := meteredIAM{o.IAM, mt}, meteredSageMaker{o.SageMaker, mt}
 	s := newSyncer(o, iam, sm, o.Store, o.Status)
 	s.blindCreate, s.lane = true, NewLane()
 	s.w = liveWriter{iam: iam, sm: sm, queue: o.Store, lane: s.lane, status: o.Status, owner: s.owner, domain: s.aws.SageMaker.DomainID}
