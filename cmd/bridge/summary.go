@@ -15,16 +15,6 @@ import (
 // the sync to catch up.
 const soon = time.Minute
 
-// maxQueueScan is how much of the queue a summary reads, the most the
-// store returns at once. The queue is ordered by due time, so the keys due
-// now come first: beyond it the counts are lower bounds, and a queue with
-// that many keys due is far from converged anyway.
-const maxQueueScan = 1000
-
-// queueHorizon reaches past every due time, so that DueItems reads the
-// queue from its head whatever is due when.
-const queueHorizon = 100 * 365 * 24 * time.Hour
-
 // Summary implements control.Sync.
 func (e *engine) Summary(ctx context.Context) (control.Summary, error) {
 	if err := e.failed(); err != nil {
@@ -69,21 +59,11 @@ func queueSummary(ctx context.Context, st store.Store, depth int, now time.Time)
 	if depth == 0 {
 		return q, nil
 	}
-	items, err := st.DueItems(ctx, now.Add(queueHorizon), min(depth, maxQueueScan))
+	qc, err := st.CountQueue(ctx, now.Add(soon))
 	if err != nil {
-		return q, fmt.Errorf("summary: read the queue: %w", err)
+		return q, fmt.Errorf("summary: %w", err)
 	}
-	if len(items) > 0 {
-		q.Next = items[0].Due.UTC()
-	}
-	for _, it := range items {
-		if !it.Due.After(now.Add(soon)) {
-			q.Due++
-		}
-		if it.Attempts > 0 || it.LastError != "" {
-			q.Retrying++
-		}
-	}
+	q.Due, q.Retrying, q.Next = qc.Due, qc.Retrying, qc.Next
 	return q, nil
 }
 

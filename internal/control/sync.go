@@ -94,9 +94,7 @@ type Summary struct {
 // MaxProblems caps Summary.Problems.
 const MaxProblems = 20
 
-// QueueSummary describes the durable queue. Due and Retrying are counted
-// among the earliest-due entries (the first 1,000), so on a longer queue
-// they are lower bounds.
+// QueueSummary describes the durable queue, counted over all of it.
 type QueueSummary struct {
 	Depth int `json:"depth"`
 	// Due is how many keys are due now or within the next minute.

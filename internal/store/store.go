@@ -118,6 +118,17 @@ type QueueItem struct {
 	RequestID string    `json:"requestId,omitempty"`
 }
 
+// QueueCounts are exact counts over the queue.
+type QueueCounts struct {
+	// Due is how many items are due at or before the time asked about.
+	Due int
+	// Retrying is how many items have failed at least once (attempts or a
+	// last error).
+	Retrying int
+	// Next is the earliest due time, zero when the queue is empty.
+	Next time.Time
+}
+
 // StatusRecord is one status record: what the sync engine remembers about a
 // queue key, kept by the store as opaque bytes it never interprets.
 type StatusRecord struct {
@@ -223,6 +234,10 @@ type Store interface {
 	// QueueItem returns the queued item of key, ErrNotFound when the key is
 	// not queued.
 	QueueItem(ctx context.Context, key string) (QueueItem, error)
+	// CountQueue counts the whole queue: the items due at or before dueBy
+	// and the items retrying after an error. It reads every item, so it is
+	// for status reports, not for the sync's own path.
+	CountQueue(ctx context.Context, dueBy time.Time) (QueueCounts, error)
 
 	// PutStatus stores data as the status record of key, replacing any
 	// record it had. Status records belong to the sync engine: no other

@@ -67,8 +67,10 @@ func putQueueItem(tx *bolt.Tx, due uint64, it store.QueueItem) error {
 // enqueue queues key at due in w. A key already queued keeps the earlier
 // of its due and this one, so a burst of changes cannot push a pending sync
 // back; it gets a new gen, so a worker busy with the old gen cannot
-// complete the new request away; and its attempts, last error and request
-// id start over, since they described the request this one replaces.
+// complete the new request away; its attempts and last error start over,
+// since they described the request this one replaces; and it takes this
+// write's request id, or keeps its own when this write has none (a resync
+// re-enqueueing it is nobody's request).
 func enqueue(w *wtx, key string, due time.Time) error {
 	keys := bucketQueueKeys.in(w.Tx)
 	gen, err := keys.NextSequence()
@@ -80,19 +82,37 @@ func enqueue(w *wtx, key string, due time.Time) error {
 	if err != nil {
 		return err
 	}
+	rid := w.requestID
 	if queued {
 		d = min(d, oldDue)
-		if err := bucketQueue.in(w.Tx).Delete(queueKey(oldDue, key)); err != nil {
+		q := bucketQueue.in(w.Tx)
+		if rid == "" {
+			if rid, err = queuedRequestID(q, oldDue, key); err != nil {
+				return err
+			}
+		}
+		if err := q.Delete(queueKey(oldDue, key)); err != nil {
 			return fmt.Errorf("queue %s: %w", key, err)
 		}
 	} else if err := addCounter(w.Tx, metaQueueDepth, 1); err != nil {
 		return err
 	}
-	if err := putQueueItem(w.Tx, d, store.QueueItem{Key: key, Gen: gen, RequestID: w.requestID}); err != nil {
+	if err := putQueueItem(w.Tx, d, store.QueueItem{Key: key, Gen: gen, RequestID: rid}); err != nil {
 		return err
 	}
 	w.enqueued = true
 	return nil
+}
+
+// queuedRequestID reads the request id of key's entry at due.
+func queuedRequestID(q *bolt.Bucket, due uint64, key string) (string, error) {
+	var it struct {
+		RequestID string `json:"requestId"`
+	}
+	if err := json.Unmarshal(q.Get(queueKey(due, key)), &it); err != nil {
+		return "", fmt.Errorf("decode queue item %s: %w", key, err)
+	}
+	return it.RequestID, nil
 }
 
 // Enqueue puts keys on the sync queue, due now.
@@ -205,14 +225,14 @@ func (s *Store) Reschedule(ctx context.Context, key string, gen uint64, due time
 		}
 		q := bucketQueue.in(w.Tx)
 		// A retry is still the same request's doing: keep its id.
-		var old store.QueueItem
-		if err := json.Unmarshal(q.Get(queueKey(oldDue, key)), &old); err != nil {
-			return fmt.Errorf("decode queue item %s: %w", key, err)
+		rid, err := queuedRequestID(q, oldDue, key)
+		if err != nil {
+			return err
 		}
 		if err := q.Delete(queueKey(oldDue, key)); err != nil {
 			return err
 		}
-		it := store.QueueItem{Key: key, Gen: gen, Attempts: attempts, LastError: lastErr, RequestID: old.RequestID}
+		it := store.QueueItem{Key: key, Gen: gen, Attempts: attempts, LastError: lastErr, RequestID: rid}
 		if err := putQueueItem(w.Tx, d, it); err != nil {
 			return err
 		}
@@ -250,4 +270,42 @@ func (s *Store) QueueItem(ctx context.Context, key string) (store.QueueItem, err
 		return store.QueueItem{}, fmt.Errorf("queue item %s: %w", key, err)
 	}
 	return it, nil
+}
+
+// CountQueue reads the whole queue once. The due count comes from the keys
+// alone (the due time is their prefix); only the values are decoded for
+// the retry state.
+func (s *Store) CountQueue(ctx context.Context, dueBy time.Time) (store.QueueCounts, error) {
+	until := dueNanos(dueBy)
+	var qc store.QueueCounts
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		c := bucketQueue.in(tx).Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			if len(k) < 8 {
+				return fmt.Errorf("queue key %q is shorter than its due time", k)
+			}
+			due := binary.BigEndian.Uint64(k[:8])
+			if qc.Next.IsZero() {
+				qc.Next = time.Unix(0, int64(due)).UTC()
+			}
+			if due <= until {
+				qc.Due++
+			}
+			var it struct {
+				Attempts  int    `json:"attempts"`
+				LastError string `json:"lastError"`
+			}
+			if err := json.Unmarshal(v, &it); err != nil {
+				return fmt.Errorf("decode queue item %q: %w", k[8:], err)
+			}
+			if it.Attempts > 0 || it.LastError != "" {
+				qc.Retrying++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return store.QueueCounts{}, fmt.Errorf("count queue: %w", err)
+	}
+	return qc, nil
 }

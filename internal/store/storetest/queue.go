@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -253,8 +254,8 @@ func testQueueChanged(t *testing.T, s store.Store) {
 
 // testQueueRequestID: a write's queue entries carry the id of the request
 // that made it, also the members' entries of a group write; a retry keeps
-// it; the next request's write replaces it; a write without one carries
-// none.
+// it, and so does a write without an id; the next request's write
+// replaces it.
 func testQueueRequestID(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	u, err := s.CreateUser(requestid.With(ctx, "req-create"), store.User{ID: newID(), UserName: "rid@example.com", Active: true, Data: []byte(`{}`)})
@@ -285,7 +286,56 @@ func testQueueRequestID(t *testing.T, s store.Store) {
 	if err := s.Enqueue(ctx, uk); err != nil {
 		t.Fatalf("Enqueue: %v", err)
 	}
-	if got := queue(t, s)[uk].RequestID; got != "" {
-		t.Errorf("after an Enqueue without a request id, %s has %q", uk, got)
+	if got := queue(t, s)[uk].RequestID; got != "req-group" {
+		t.Errorf("after an Enqueue without a request id, %s has %q, want req-group kept", uk, got)
+	}
+	if err := s.Enqueue(requestid.With(ctx, "req-next"), uk); err != nil {
+		t.Fatalf("Enqueue: %v", err)
+	}
+	if got := queue(t, s)[uk].RequestID; got != "req-next" {
+		t.Errorf("after the next request's Enqueue, %s has %q, want req-next", uk, got)
+	}
+	if err := s.Enqueue(ctx, "fresh"); err != nil {
+		t.Fatalf("Enqueue: %v", err)
+	}
+	if got := queue(t, s)["fresh"].RequestID; got != "" {
+		t.Errorf("a key queued without a request id has %q", got)
+	}
+}
+
+// testCountQueue: exact counts over a queue longer than one page of
+// DueItems (MaxLimit is 1,000), with items due later and items retrying.
+func testCountQueue(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	if qc, err := s.CountQueue(ctx, time.Now()); err != nil || qc != (store.QueueCounts{}) {
+		t.Fatalf("CountQueue of an empty queue = %+v, %v", qc, err)
+	}
+	const n = 1500
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("user/%05d", i)
+	}
+	if err := s.Enqueue(ctx, keys...); err != nil {
+		t.Fatalf("Enqueue: %v", err)
+	}
+	later := time.Now().Add(time.Hour)
+	for _, k := range keys[:300] {
+		it, err := s.QueueItem(ctx, k)
+		if err != nil {
+			t.Fatalf("QueueItem(%s): %v", k, err)
+		}
+		if err := s.Reschedule(ctx, k, it.Gen, later, 2, "throttled"); err != nil {
+			t.Fatalf("Reschedule(%s): %v", k, err)
+		}
+	}
+	qc, err := s.CountQueue(ctx, time.Now().Add(time.Minute))
+	if err != nil {
+		t.Fatalf("CountQueue: %v", err)
+	}
+	if qc.Due != n-300 || qc.Retrying != 300 || qc.Next.IsZero() || qc.Next.After(time.Now()) {
+		t.Errorf("CountQueue = %+v, want due %d, retrying 300, next before now", qc, n-300)
+	}
+	if qc, _ := s.CountQueue(ctx, later); qc.Due != n {
+		t.Errorf("CountQueue by %v: due %d, want %d", later, qc.Due, n)
 	}
 }

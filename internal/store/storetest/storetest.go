@@ -45,6 +45,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"QueueChanged", testQueueChanged},
 		{"QueueItem", testQueueItem},
 		{"QueueRequestID", testQueueRequestID},
+		{"CountQueue", testCountQueue},
 		{"StatusRecords", testStatusRecords},
 		{"StatusScan", testStatusScan},
 		{"StatusSurvivesDelete", testStatusSurvivesDelete},
