@@ -44,7 +44,7 @@ func (e *itEnv) checkTeam(team string) {
 	if !ok1 || !ok2 {
 		e.t.Fatalf("team %s: roles missing (federation %v, execution %v)", team, ok1, ok2)
 	}
-	wantFed := federationTrust(fmt.Sprintf("arn:aws:iam::%s:saml-provider/sagebridge", itAccount), SignInURL("aws"), []string{"team", "userId"})
+	wantFed := federationTrust(fmt.Sprintf("arn:aws:iam::%s:saml-provider/sagebridge", itAccount), "https://signin.aws.amazon.com/saml", []string{"team", "userId"})
 	if !policiesEqual(fed.TrustPolicy, wantFed) {
 		e.t.Errorf("team %s federation trust:\n got %s\nwant %s", team, fed.TrustPolicy, wantFed)
 	}

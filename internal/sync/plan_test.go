@@ -206,14 +206,14 @@ func TestDecodePolicy(t *testing.T) {
 }
 
 func TestFederationTrust(t *testing.T) {
-	got := federationTrust("arn:aws:iam::123456789012:saml-provider/sagebridge", SignInURL("aws"), []string{"userId", "team"})
+	got := federationTrust("arn:aws:iam::123456789012:saml-provider/sagebridge", "https://signin.aws.amazon.com/saml", []string{"userId", "team"})
 	want := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::123456789012:saml-provider/sagebridge"},` +
 		`"Action":["sts:AssumeRoleWithSAML","sts:SetSourceIdentity","sts:TagSession"],` +
 		`"Condition":{"ForAllValues:StringEquals":{"aws:TagKeys":["team","userId"]},"StringEquals":{"SAML:aud":"https://signin.aws.amazon.com/saml"}}}]}`
 	if got != want {
 		t.Errorf("federation trust\n got %s\nwant %s", got, want)
 	}
-	if got := federationTrust("arn:p", SignInURL("aws-cn"), nil); strings.Contains(got, "TagKeys") || !strings.Contains(got, "signin.amazonaws.cn") {
+	if got := federationTrust("arn:p", "https://signin.amazonaws.cn/saml", nil); strings.Contains(got, "TagKeys") || !strings.Contains(got, "signin.amazonaws.cn") {
 		t.Errorf("without session tags: %s", got)
 	}
 	if !strings.Contains(executionTrust(), `"Service":"sagemaker.amazonaws.com"`) {

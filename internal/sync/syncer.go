@@ -108,7 +108,9 @@ func New(o Options) (*Syncer, error) {
 		return nil, errors.New("new syncer: the configuration needs its aws and mapping sections")
 	}
 	if o.SignInURL == "" {
-		o.SignInURL = SignInURL(o.Config.AWS.Partition)
+		// Without a saml section, the partition's default sign-in
+		// endpoint, as the bridge would post to.
+		o.SignInURL = (&config.SAML{}).SignInURL(o.Config.AWS)
 	}
 	setDuration(&o.PollInterval, 10*time.Second)
 	setDuration(&o.TeamWait, 30*time.Second)

@@ -11,19 +11,6 @@ const (
 	TagTeam   = "team"
 )
 
-// SignInURL is the AWS sign-in endpoint of a partition: the audience of
-// the SAML assertions the bridge issues, which the federation role's
-// trust policy requires as SAML:aud.
-func SignInURL(partition string) string {
-	switch partition {
-	case "aws-us-gov":
-		return "https://signin.amazonaws-us-gov.com/saml"
-	case "aws-cn":
-		return "https://signin.amazonaws.cn/saml"
-	}
-	return "https://signin.aws.amazon.com/saml"
-}
-
 type policyDoc struct {
 	Version   string      `json:"Version"`
 	Statement []statement `json:"Statement"`
