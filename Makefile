@@ -33,6 +33,8 @@ fuzz: ## run each fuzz target for FUZZTIME
 	$(GO) test ./internal/mapping $(FUZZFLAGS) -fuzz '^FuzzSanitize$$'
 	$(GO) test ./internal/awsemu $(FUZZFLAGS) -fuzz '^FuzzRequest$$'
 	$(GO) test ./internal/saml $(FUZZFLAGS) -fuzz '^FuzzACS$$'
+	$(GO) test ./internal/saml $(FUZZFLAGS) -fuzz '^FuzzParseXML$$'
+	$(GO) test ./internal/saml $(FUZZFLAGS) -fuzz '^FuzzCanonicalize$$'
 
 .PHONY: conformance
 conformance: build ## run Okta's SCIM specs against the real daemon (needs $(SHARED))

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/sagebridge/sagebridge/internal/store"
@@ -52,13 +53,14 @@ func (b *Bridge) acs(w http.ResponseWriter, r *http.Request, d *decision) error 
 		return err
 	}
 	d.upstreamID = a.id
-	// The assertion ID is recorded while the user is looked up and the
-	// response signed, so that the commit's fsync overlaps the RSA work.
-	// Nothing is sent before the record is durable, and a replay is
-	// reported as one whatever else went wrong.
+	// The assertion ID is claimed, and its record's flush to disk
+	// started, before the user is looked up and the response signed, so
+	// that the flush overlaps the RSA work. Nothing is sent before the
+	// record is durable, and a replay is reported as one whatever else
+	// went wrong.
 	seen := b.markSeen(r.Context(), a)
 	send, err := b.answer(r.Context(), d, a, relay)
-	if serr := <-seen; serr != nil {
+	if serr := seen(); serr != nil {
 		return serr
 	}
 	if err != nil {
@@ -67,24 +69,37 @@ func (b *Bridge) acs(w http.ResponseWriter, r *http.Request, d *decision) error 
 	return send(w, r)
 }
 
-// markSeen records the assertion ID in the replay cache in the background
-// and reports the outcome on the returned channel. Only a verified
-// assertion burns its ID, so that forged posts cannot block a real one;
-// the ID stays recorded until the assertion could not pass the time check
-// anyway.
-func (b *Bridge) markSeen(ctx context.Context, a *assertion) <-chan error {
-	done := make(chan error, 1)
-	go func() {
-		err := b.store.MarkSeen(ctx, "assertion/"+a.id, a.expires().Add(b.cfg.SP.ClockSkew.Duration))
+// seenStarter is a store that records a one-time ID in two steps, the
+// second waiting for the disk (boltstore.Store.StartMarkSeen). With
+// MarkSeen in a goroutine instead, on one core the goroutine would run
+// only once the signing is done.
+type seenStarter interface {
+	StartMarkSeen(ctx context.Context, id string, expires time.Time) (wait func() error)
+}
+
+// markSeen records the assertion ID in the replay cache and returns what
+// waits for the outcome. Only a verified assertion burns its ID, so that
+// forged posts cannot block a real one; the ID stays recorded until the
+// assertion could not pass the time check anyway.
+func (b *Bridge) markSeen(ctx context.Context, a *assertion) func() error {
+	id, expires := "assertion/"+a.id, a.expires().Add(b.cfg.SP.ClockSkew.Duration)
+	var recorded func() error
+	if st, ok := b.store.(seenStarter); ok {
+		recorded = st.StartMarkSeen(ctx, id, expires)
+	} else {
+		err := b.store.MarkSeen(ctx, id, expires)
+		recorded = func() error { return err }
+	}
+	return func() error {
+		err := recorded()
 		switch {
 		case errors.Is(err, store.ErrAlreadySeen):
-			err = refuse(reasonReplay, "assertion %s was used before", a.id)
+			return refuse(reasonReplay, "assertion %s was used before", a.id)
 		case err != nil:
-			err = fmt.Errorf("replay cache: %w", err)
+			return fmt.Errorf("replay cache: %w", err)
 		}
-		done <- err
-	}()
-	return done
+		return nil
+	}
 }
 
 // answer finds and maps the user, and returns what to send: the signed

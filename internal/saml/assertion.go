@@ -137,6 +137,9 @@ func text(el *etree.Element) string {
 	var b strings.Builder
 	for _, t := range el.Child {
 		if cd, ok := t.(*etree.CharData); ok {
+			if len(el.Child) == 1 {
+				return cd.Data // the usual case, without a copy
+			}
 			b.WriteString(cd.Data)
 		}
 	}
@@ -151,8 +154,10 @@ func is(el *etree.Element, ns, tag string) bool {
 // children returns the child elements ns:tag of el.
 func children(el *etree.Element, ns, tag string) []*etree.Element {
 	var out []*etree.Element
-	for _, c := range el.ChildElements() {
-		if is(c, ns, tag) {
+	// el.Child, not el.ChildElements: that one allocates a slice per
+	// call, and verification asks for children a hundred times.
+	for _, t := range el.Child {
+		if c, ok := t.(*etree.Element); ok && is(c, ns, tag) {
 			out = append(out, c)
 		}
 	}
@@ -171,7 +176,9 @@ func only(list []*etree.Element) *etree.Element {
 // walk calls fn for el and every element below it.
 func walk(el *etree.Element, fn func(*etree.Element)) {
 	fn(el)
-	for _, c := range el.ChildElements() {
-		walk(c, fn)
+	for _, t := range el.Child {
+		if c, ok := t.(*etree.Element); ok {
+			walk(c, fn)
+		}
 	}
 }

@@ -21,14 +21,15 @@ import (
 //	go test -run '^$' -bench 'SignIn|RSA2048Sign' -benchtime 2s -cpu 1,2 ./internal/saml/
 //
 // A sign-in is the whole ACS request: verify the upstream Response, record
-// the assertion ID durably (a bbolt commit with its fsyncs), look the user
-// up, map, build and sign the AWS Response, render the form. It holds one
-// RSA-2048 signature, so the ratio's ceiling is 1.
+// the assertion ID durably (an append to the store's replay log and its
+// fdatasync), look the user up, map, build and sign the AWS Response,
+// render the form. It holds one RSA-2048 signature, so the ratio's
+// ceiling is 1.
 //
 // BenchmarkSignIn/concurrent is the capacity figure, "per core": sign-ins
 // run from concurrentPerCore goroutines per core, as a daemon under load
 // serves them, so the replay cache's fsync waits overlap with other
-// sign-ins' CPU and commits are grouped; it reports signins/s/core (the
+// sign-ins' CPU and syncs are grouped; it reports signins/s/core (the
 // rate divided by the cores used), the p99 latency under that load, the
 // RSA-2048 signs/s/core measured on as many goroutines per core, and their
 // ratio. BenchmarkSignIn/serial is one sign-in at a time: signins/s, the

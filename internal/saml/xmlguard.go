@@ -149,6 +149,7 @@ func checkStart(t xml.StartElement) error {
 func newTreeElement(t xml.StartElement) *etree.Element {
 	el := etree.NewElement(t.Name.Local)
 	el.Space = t.Name.Space
+	el.Attr = make([]etree.Attr, 0, len(t.Attr))
 	for _, a := range t.Attr {
 		el.CreateAttr(fullName(a.Name), a.Value)
 	}

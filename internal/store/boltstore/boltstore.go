@@ -6,7 +6,9 @@
 //
 // Writes go through a group commit (commit.go): one goroutine commits every
 // write that is waiting in a single durable transaction, without a timer, so
-// a lone writer pays one commit and many writers share one.
+// a lone writer pays one commit and many writers share one. One-time ids
+// (MarkSeen, once per sign-in) are made durable by an append-only log
+// beside the file instead (replaylog.go), and reach the file in batches.
 //
 // Case-insensitive indexes (userName, displayName, email) fold with
 // strings.ToLower, which is Unicode lower-casing rather than full case
@@ -55,6 +57,10 @@ type Options struct {
 	Logger *slog.Logger
 	// OpenTimeout bounds the wait for the file lock. Default 1s.
 	OpenTimeout time.Duration
+
+	// syncFromGoroutines keeps the replay log from Linux AIO, so that
+	// tests cover both ways it syncs.
+	syncFromGoroutines bool
 }
 
 // Store is a store.Store in a bbolt file.
@@ -63,6 +69,8 @@ type Store struct {
 	path string
 	now  func() time.Time
 	log  *slog.Logger
+
+	replay *replayLog
 
 	writes       chan *writeReq
 	stopped      chan struct{}
@@ -105,8 +113,14 @@ func Open(path string, opts Options) (*Store, error) {
 	if from != SchemaVersion {
 		opts.Logger.Info("store schema migrated", "path", path, "from", from, "to", SchemaVersion)
 	}
+	replay, err := openReplayLog(db, replayDir(path), !opts.syncFromGoroutines, opts.Logger)
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
 	s := &Store{
 		db:           db,
+		replay:       replay,
 		path:         path,
 		now:          opts.Now,
 		log:          opts.Logger,
@@ -121,8 +135,13 @@ func Open(path string, opts Options) (*Store, error) {
 // Path is the file the store lives in.
 func (s *Store) Path() string { return s.path }
 
-// Close commits the writes already submitted, then closes the file. Every
-// call after the first, Close included, returns store.ErrClosed.
+// replayDir is where the replay log of the store at path lives, beside
+// the file and under the same lock.
+func replayDir(path string) string { return path + ".replay" }
+
+// Close commits the writes already submitted, moves the replay log into
+// the file, then closes it. Every call after the first, Close included,
+// returns store.ErrClosed.
 func (s *Store) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -135,7 +154,11 @@ func (s *Store) Close() error {
 	// on writes after this close.
 	close(s.writes)
 	<-s.stopped
-	if err := s.db.Close(); err != nil {
+	err := s.replay.close(s.db)
+	if cerr := s.db.Close(); cerr != nil {
+		err = errors.Join(err, cerr)
+	}
+	if err != nil {
 		return fmt.Errorf("close %s: %w", s.path, err)
 	}
 	return nil
@@ -187,8 +210,13 @@ func (s *Store) Stats(ctx context.Context) (store.Stats, error) {
 }
 
 // Backup copies the file as one read transaction sees it, so writes may go
-// on meanwhile. Cancelling ctx stops the copy at the next write to w.
+// on meanwhile. Cancelling ctx stops the copy at the next write to w. The
+// replay log is flushed first, so that the copy has every one-time id
+// recorded before the call.
 func (s *Store) Backup(ctx context.Context, w io.Writer) (int64, error) {
+	if err := s.flushSeen(); err != nil {
+		return 0, fmt.Errorf("backup %s: %w", s.path, err)
+	}
 	var n int64
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		var err error

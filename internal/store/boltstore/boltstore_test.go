@@ -24,8 +24,22 @@ import (
 // closes it and checks the file.
 func newTestStore(t testing.TB) *Store {
 	t.Helper()
+	return newCheckedStore(t, Options{})
+}
+
+func newCheckedStore(t testing.TB, opts Options) *Store {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "sagebridge.db")
-	s, err := Open(path, Options{})
+	// Before openAt's Close: cleanups run last first, and the check
+	// needs the file closed.
+	t.Cleanup(func() { checkFile(t, path) })
+	return openAt(t, path, opts)
+}
+
+// openAt opens the store at path and closes it when the test ends.
+func openAt(t testing.TB, path string, opts Options) *Store {
+	t.Helper()
+	s, err := Open(path, opts)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -33,7 +47,6 @@ func newTestStore(t testing.TB) *Store {
 		if err := s.Close(); err != nil && !errors.Is(err, store.ErrClosed) {
 			t.Errorf("Close: %v", err)
 		}
-		checkFile(t, path)
 	})
 	return s
 }

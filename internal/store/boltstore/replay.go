@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/sagebridge/sagebridge/internal/store"
@@ -14,28 +13,60 @@ import (
 
 // One-time ids live twice: replay (id -> expiry) answers "seen?" with one
 // Get, replay_expiry (expiry + id) lets PruneSeen walk only what expired,
-// so pruning costs what it removes whatever the cache holds.
+// so pruning costs what it removes whatever the cache holds. New ids reach
+// them through the replay log (replaylog.go), which makes MarkSeen durable
+// at the cost of one append and a share of one fdatasync.
 
 // MarkSeen records id until expires, or fails with store.ErrAlreadySeen.
 func (s *Store) MarkSeen(ctx context.Context, id string, expires time.Time) error {
-	if id == "" {
-		return errors.New("mark seen: empty id")
+	return s.StartMarkSeen(ctx, id, expires)()
+}
+
+// StartMarkSeen is MarkSeen in two steps: it claims id and starts making
+// its record durable, and wait returns what MarkSeen would, once the
+// record is on disk. Whatever the caller does between the two overlaps
+// the disk's flush, also on a single core. Call wait once: the log
+// counts the callers between the two steps to choose how it syncs.
+func (s *Store) StartMarkSeen(ctx context.Context, id string, expires time.Time) (wait func() error) {
+	fail := func(err error) func() error {
+		err = fmt.Errorf("mark seen %q: %w", id, err)
+		return func() error { return err }
 	}
-	exp := u64(uint64(expires.UnixNano()))
-	err := s.submit(ctx, func(w *wtx) error {
-		ids := bucketReplay.in(w.Tx)
-		if ids.Get([]byte(id)) != nil {
-			return store.ErrAlreadySeen
-		}
-		if err := ids.Put([]byte(id), exp); err != nil {
-			return err
-		}
-		return bucketReplayExpiry.in(w.Tx).Put(append(slices.Clone(exp), id...), nil)
-	})
+	switch {
+	case id == "":
+		return fail(errors.New("empty id"))
+	case len(id) > maxSeenID:
+		return fail(fmt.Errorf("id longer than %d bytes", maxSeenID))
+	}
+	if err := ctx.Err(); err != nil {
+		return fail(err)
+	}
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return fail(store.ErrClosed)
+	}
+	c, err := s.replay.record(s.db, id, uint64(expires.UnixNano()))
+	s.mu.RUnlock()
 	if err != nil {
-		return fmt.Errorf("mark seen %q: %w", id, err)
+		return fail(err)
 	}
-	return nil
+	return func() error {
+		if err := s.replay.wait(ctx, c); err != nil {
+			return fmt.Errorf("mark seen %q: %w", id, err)
+		}
+		return nil
+	}
+}
+
+// flushSeen moves the ids the replay log holds into the replay buckets.
+func (s *Store) flushSeen() error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return store.ErrClosed
+	}
+	return s.replay.flush(s.db)
 }
 
 // PruneSeen removes up to limit ids (DefaultLimit when limit <= 0, at most
@@ -45,6 +76,9 @@ func (s *Store) PruneSeen(ctx context.Context, before time.Time, limit int) (int
 		limit = DefaultLimit
 	}
 	limit = min(limit, MaxLimit)
+	if err := s.flushSeen(); err != nil {
+		return 0, fmt.Errorf("prune seen ids before %s: %w", before.Format(time.RFC3339), err)
+	}
 	cut := u64(uint64(before.UnixNano()))
 	var n int
 	err := s.submit(ctx, func(w *wtx) error {
