@@ -39,6 +39,9 @@ func (b *Bridge) serveLogin(w http.ResponseWriter, r *http.Request) {
 	if err := b.login(w, r); err != nil {
 		ref := b.newRef()
 		result, reason, status := classify(err)
+		// No user is known yet, so there is no audit record; the count
+		// shows people who could not even start signing in.
+		b.metrics.signins.WithLabelValues(result, reason).Inc()
 		b.log.WarnContext(r.Context(), "sign-in start failed", "ref", ref, "result", result, "reason", reason, "err", err)
 		_ = writeError(w, status, reason, ref)
 	}

@@ -82,8 +82,9 @@ func TestNoMetadataRefusesSignIn(t *testing.T) {
 	if page(t, login); login.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("login without metadata: %s", login.Status)
 	}
-	if got := e.signins(resultRefused, reasonNoMetadata); got != 1 {
-		t.Errorf("signins_total{refused,no_metadata} = %v", got)
+	// The ACS post and the sign-in start are both counted.
+	if got := e.signins(resultRefused, reasonNoMetadata); got != 2 {
+		t.Errorf("signins_total{refused,no_metadata} = %v, want 2", got)
 	}
 }
 
