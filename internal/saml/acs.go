@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 	"unicode"
 
 	"github.com/sagebridge/sagebridge/internal/store"
@@ -69,27 +68,15 @@ func (b *Bridge) acs(w http.ResponseWriter, r *http.Request, d *decision) error 
 	return send(w, r)
 }
 
-// seenStarter is a store that records a one-time ID in two steps, the
-// second waiting for the disk (boltstore.Store.StartMarkSeen). With
-// MarkSeen in a goroutine instead, on one core the goroutine would run
-// only once the signing is done.
-type seenStarter interface {
-	StartMarkSeen(ctx context.Context, id string, expires time.Time) (wait func() error)
-}
-
 // markSeen records the assertion ID in the replay cache and returns what
 // waits for the outcome. Only a verified assertion burns its ID, so that
 // forged posts cannot block a real one; the ID stays recorded until the
 // assertion could not pass the time check anyway.
 func (b *Bridge) markSeen(ctx context.Context, a *assertion) func() error {
 	id, expires := "assertion/"+a.id, a.expires().Add(b.cfg.SP.ClockSkew.Duration)
-	var recorded func() error
-	if st, ok := b.store.(seenStarter); ok {
-		recorded = st.StartMarkSeen(ctx, id, expires)
-	} else {
-		err := b.store.MarkSeen(ctx, id, expires)
-		recorded = func() error { return err }
-	}
+	// Started now and waited for only before answering: on one core a
+	// goroutine running MarkSeen would run only once the signing is done.
+	recorded := b.store.StartMarkSeen(ctx, id, expires)
 	return func() error {
 		err := recorded()
 		switch {

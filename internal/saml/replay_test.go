@@ -5,7 +5,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/sagebridge/sagebridge/internal/store"
 	"github.com/sagebridge/sagebridge/internal/store/boltstore"
 )
 
@@ -64,19 +63,5 @@ func TestConcurrentReplaysOneIssued(t *testing.T) {
 	if ok != 1 || e.signins(resultIssued, reasonNone) != 1 || e.signins(resultRefused, reasonReplay) != n-1 {
 		t.Fatalf("%d of %d posts answered (issued %v, refused as replays %v), want 1 and %d",
 			ok, n, e.signins(resultIssued, reasonNone), e.signins(resultRefused, reasonReplay), n-1)
-	}
-}
-
-// A store with MarkSeen only still refuses replays: the ID is recorded
-// before the signing instead of during it.
-func TestReplayRefusedWithPlainStore(t *testing.T) {
-	e := newEnv(t, envOptions{idpInit: true})
-	e.provision("alice@example.com", "ML Research")
-	e.b.store = struct{ store.Store }{e.st}
-	doc := e.validResponse("alice@example.com", t0).xml(t)
-	readAWSAnswer(t, e.acs(doc, ""))
-	resp := e.acs(doc, "")
-	if body := page(t, resp); resp.StatusCode != http.StatusForbidden || e.signins(resultRefused, reasonReplay) != 1 {
-		t.Fatalf("the replay: %s\n%s", resp.Status, body)
 	}
 }

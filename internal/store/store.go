@@ -266,6 +266,11 @@ type Store interface {
 	// succeeds, the other gets ErrAlreadySeen (also after a restart, until
 	// PruneSeen removes the id).
 	MarkSeen(ctx context.Context, id string, expires time.Time) error
+	// StartMarkSeen is MarkSeen in two steps: it claims id and starts
+	// making the record durable; wait returns what MarkSeen would, once
+	// the record is durable, so the caller's work in between overlaps the
+	// disk. Call wait exactly once.
+	StartMarkSeen(ctx context.Context, id string, expires time.Time) (wait func() error)
 	// PruneSeen removes up to limit ids whose expiry is before the given
 	// time, earliest first, and returns how many it removed. Its cost grows
 	// with limit, not with the number of ids kept.

@@ -25,6 +25,13 @@ func testSeenIDs(t *testing.T, s store.Store) {
 	if err := s.MarkSeen(ctx, "", epoch); err == nil {
 		t.Fatal("MarkSeen of an empty id: no error")
 	}
+	// In two steps: the claim decides, the wait reports it.
+	first, second := s.StartMarkSeen(ctx, "b1", epoch.Add(time.Minute)), s.StartMarkSeen(ctx, "b1", epoch.Add(time.Minute))
+	if err := first(); err != nil {
+		t.Fatalf("StartMarkSeen: %v", err)
+	}
+	wantErr(t, "StartMarkSeen of a claimed id", second(), store.ErrAlreadySeen)
+	wantErr(t, "MarkSeen of an id recorded in two steps", s.MarkSeen(ctx, "b1", epoch.Add(time.Hour)), store.ErrAlreadySeen)
 	// Seen ids are not records.
 	if st := stats(t, s); st != (store.Stats{}) {
 		t.Fatalf("Stats after MarkSeen = %+v, want zero", st)
