@@ -2,7 +2,6 @@ package devidp
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -65,20 +64,9 @@ func (p *IdP) users(ctx context.Context) ([]userRow, bool, error) {
 
 // teamOf maps the user as the bridge will, and names its teams.
 func (p *IdP) teamOf(ctx context.Context, u store.User) (string, error) {
-	gids, err := p.o.Store.GroupsOf(ctx, u.ID)
+	groups, err := p.o.Store.UserGroups(ctx, u.ID)
 	if err != nil {
-		return "", fmt.Errorf("groups of %s: %w", u.ID, err)
-	}
-	var groups []store.Group
-	for _, gid := range gids {
-		g, err := p.o.Store.GetGroup(ctx, gid)
-		switch {
-		case errors.Is(err, store.ErrNotFound): // deleted meanwhile
-		case err != nil:
-			return "", fmt.Errorf("read group %s: %w", gid, err)
-		default:
-			groups = append(groups, g)
-		}
+		return "", err
 	}
 	id, err := mapping.Resolve(p.o.Mapping, u, groups)
 	if err != nil {

@@ -65,20 +65,12 @@ func (b *Bridge) activeUser(ctx context.Context, id string) (store.User, error) 
 
 // identityOf maps the user with its groups, as the sync does.
 func (b *Bridge) identityOf(ctx context.Context, u store.User) (mapping.Identity, error) {
-	gids, err := b.store.GroupsOf(ctx, u.ID)
-	if err != nil {
-		return mapping.Identity{}, fmt.Errorf("groups of %s: %w", u.ID, err)
+	groups, err := b.store.UserGroups(ctx, u.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return mapping.Identity{}, refuse(reasonUnknownUser, "user %s is gone", u.ID)
 	}
-	groups := make([]store.Group, 0, len(gids))
-	for _, gid := range gids {
-		g, err := b.store.GetGroup(ctx, gid)
-		if errors.Is(err, store.ErrNotFound) {
-			continue // deleted since GroupsOf: not a membership any more
-		}
-		if err != nil {
-			return mapping.Identity{}, fmt.Errorf("read group %s: %w", gid, err)
-		}
-		groups = append(groups, g)
+	if err != nil {
+		return mapping.Identity{}, err
 	}
 	id, err := mapping.Resolve(b.mapping, u, groups)
 	switch {

@@ -2,10 +2,8 @@ package saml
 
 import (
 	"bytes"
-	"encoding/xml"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/beevik/etree"
@@ -42,37 +40,40 @@ func parseXML(doc []byte) (*etree.Element, error) {
 }
 
 func readXML(doc []byte, build bool) (*etree.Element, error) {
-	// The decoder is strict and has no CharsetReader, so a document
-	// declaring any encoding other than UTF-8 is refused.
-	d := xml.NewDecoder(bytes.NewReader(doc))
-	d.Strict = true
+	s := xmlScanner{doc: doc}
 	var (
-		open     []xml.Name       // the elements open, innermost last
+		open     []xmlName        // the elements open, innermost last
 		parents  []*etree.Element // their tree nodes, when building
 		root     *etree.Element
 		elements int
 		roots    int
 	)
 	for first := true; ; first = false {
-		// RawToken, not Token: names stay as written (prefix:local) and
-		// end tags are matched below, as Token would.
-		tok, err := d.RawToken()
-		if errors.Is(err, io.EOF) {
-			break
-		}
+		tok, err := s.next()
 		if err != nil {
-			return nil, fmt.Errorf("not well-formed XML: %w", err)
+			return nil, err
 		}
-		switch t := tok.(type) {
-		case xml.Directive:
-			return nil, fmt.Errorf("%w: a <!%s declaration", errForbiddenXML, firstWord(t))
-		case xml.Comment:
-			return nil, fmt.Errorf("%w: a comment", errForbiddenXML)
-		case xml.ProcInst:
-			if !first || t.Target != "xml" {
-				return nil, fmt.Errorf("%w: processing instruction %q", errForbiddenXML, t.Target)
+		switch tok {
+		case tokEOF:
+			switch {
+			case len(open) > 0:
+				return nil, fmt.Errorf("not well-formed XML: <%s> is not closed", open[len(open)-1])
+			case roots != 1:
+				return nil, fmt.Errorf("not well-formed XML: %d root elements", roots)
 			}
-		case xml.StartElement:
+			if build {
+				etree.NewDocument().SetRoot(root)
+			}
+			return root, nil
+		case tokDirective:
+			return nil, fmt.Errorf("%w: a <!%s declaration", errForbiddenXML, firstWord(s.text))
+		case tokComment:
+			return nil, fmt.Errorf("%w: a comment", errForbiddenXML)
+		case tokProcInst:
+			if !first || s.tag.local != "xml" {
+				return nil, fmt.Errorf("%w: processing instruction %q", errForbiddenXML, s.tag.local)
+			}
+		case tokStart:
 			if len(open) == 0 {
 				roots++
 			}
@@ -80,12 +81,11 @@ func readXML(doc []byte, build bool) (*etree.Element, error) {
 			if len(open)+1 > maxXMLDepth || elements > maxXMLElements {
 				return nil, fmt.Errorf("%w: deeper than %d or more than %d elements", errForbiddenXML, maxXMLDepth, maxXMLElements)
 			}
-			if err := checkStart(t); err != nil {
+			if err := checkStart(s.tag, s.attrs); err != nil {
 				return nil, err
 			}
-			open = append(open, t.Name)
 			if build {
-				el := newTreeElement(t)
+				el := newTreeElement(s.tag, s.attrs)
 				if n := len(parents); n > 0 {
 					parents[n-1].AddChild(el)
 				} else if root == nil {
@@ -93,51 +93,48 @@ func readXML(doc []byte, build bool) (*etree.Element, error) {
 				}
 				parents = append(parents, el)
 			}
-		case xml.EndElement:
+			open = append(open, s.tag)
+			if s.selfClosing {
+				open = open[:len(open)-1]
+				if build {
+					parents = parents[:len(parents)-1]
+				}
+			}
+		case tokEnd:
 			n := len(open)
-			if n == 0 || open[n-1] != t.Name {
-				return nil, fmt.Errorf("not well-formed XML: unexpected end tag </%s>", fullName(t.Name))
+			if n == 0 || open[n-1] != s.tag {
+				return nil, fmt.Errorf("not well-formed XML: unexpected end tag </%s>", s.tag)
 			}
 			open = open[:n-1]
 			if build {
 				parents = parents[:n-1]
 			}
-		case xml.CharData:
+		case tokText:
 			n := len(parents)
 			switch {
-			case len(open) == 0 && len(bytes.TrimSpace(t)) > 0:
+			case len(open) == 0 && len(bytes.TrimSpace(s.text)) > 0:
 				return nil, errors.New("not well-formed XML: text outside the root element")
 			case build && n > 0:
 				// SetData marks whitespace-only text as etree's parser does.
-				parents[n-1].CreateText("").SetData(string(t))
+				parents[n-1].CreateText("").SetData(string(s.text))
 			}
 		}
 	}
-	switch {
-	case len(open) > 0:
-		return nil, fmt.Errorf("not well-formed XML: <%s> is not closed", fullName(open[len(open)-1]))
-	case roots != 1:
-		return nil, fmt.Errorf("not well-formed XML: %d root elements", roots)
-	}
-	if build {
-		etree.NewDocument().SetRoot(root)
-	}
-	return root, nil
 }
 
 // checkStart checks the names of a start tag, and that no attribute is
 // given twice (XML's "Unique Att Spec"; etree would keep the last value).
-func checkStart(t xml.StartElement) error {
-	if err := checkName(t.Name); err != nil {
+func checkStart(name xmlName, attrs []xmlAttr) error {
+	if err := checkName(name); err != nil {
 		return err
 	}
-	for i, a := range t.Attr {
-		if err := checkName(a.Name); err != nil {
+	for i, a := range attrs {
+		if err := checkName(a.name); err != nil {
 			return err
 		}
-		for _, b := range t.Attr[:i] {
-			if a.Name == b.Name {
-				return fmt.Errorf("not well-formed XML: attribute %s twice on <%s>", fullName(a.Name), fullName(t.Name))
+		for _, b := range attrs[:i] {
+			if a.name == b.name {
+				return fmt.Errorf("not well-formed XML: attribute %s twice on <%s>", a.name, name)
 			}
 		}
 	}
@@ -146,31 +143,33 @@ func checkStart(t xml.StartElement) error {
 
 // newTreeElement makes the etree element of a start tag, as etree's parser
 // does: Space is the prefix as written, Tag the local name.
-func newTreeElement(t xml.StartElement) *etree.Element {
-	el := etree.NewElement(t.Name.Local)
-	el.Space = t.Name.Space
-	el.Attr = make([]etree.Attr, 0, len(t.Attr))
-	for _, a := range t.Attr {
-		el.CreateAttr(fullName(a.Name), a.Value)
+func newTreeElement(name xmlName, attrs []xmlAttr) *etree.Element {
+	el := etree.NewElement(name.local)
+	el.Space = name.space
+	el.Attr = make([]etree.Attr, 0, len(attrs))
+	for _, a := range attrs {
+		el.CreateAttr(a.name.String(), a.value)
 	}
 	return el
 }
 
-func fullName(n xml.Name) string {
-	if n.Space == "" {
-		return n.Local
+func (n xmlName) String() string {
+	if n.space == "" {
+		return n.local
 	}
-	return n.Space + ":" + n.Local
+	return n.space + ":" + n.local
 }
 
-func checkName(n xml.Name) error {
-	if strings.Contains(n.Local, ":") {
-		return fmt.Errorf("%w: the name %s:%s has more than one colon", errForbiddenXML, n.Space, n.Local)
+// checkName refuses a name with a colon at either end, which has no
+// prefix and a local name with a colon in it.
+func checkName(n xmlName) error {
+	if strings.Contains(n.local, ":") {
+		return fmt.Errorf("%w: the name %q is not a prefix and a local name", errForbiddenXML, n)
 	}
 	return nil
 }
 
-func firstWord(d xml.Directive) string {
+func firstWord(d []byte) string {
 	w, _, _ := strings.Cut(strings.TrimSpace(string(d)), " ")
 	return w
 }

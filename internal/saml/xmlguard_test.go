@@ -11,15 +11,18 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/beevik/etree"
 )
 
 // parseXML replaced a guard pass (encoding/xml's Token) followed by
-// etree's parser. FuzzParseXML holds it to that pair: it accepts exactly
-// what both accepted (less a repeated attribute, which etree silently
-// merged and is refused now), refuses with the same class of error
-// (forbidden construct or malformed), and builds the tree etree built.
+// etree's parser, and its own tokenizer replaced encoding/xml's.
+// FuzzParseXML holds it to that pair: it accepts exactly what both
+// accepted (less a repeated attribute, which etree silently merged, and a
+// name outside ASCII, which encoding/xml takes), refuses with the same
+// class of error (forbidden construct or malformed), and builds the tree
+// etree built.
 func FuzzParseXML(f *testing.F) {
 	e := newEnv(f, envOptions{idpInit: true})
 	f.Add(e.validResponse("alice@example.com", t0).xml(f))
@@ -27,7 +30,9 @@ func FuzzParseXML(f *testing.F) {
 		`<?xml version="1.0" encoding="UTF-8"?>` + "\n<a xmlns:p='u'><p:b c='1' p:d='&amp;2'>t&lt;<![CDATA[x<y]]></p:b>\n\t</a>\n",
 		`<?xml version="1.0" encoding="ISO-8859-1"?><a/>`,
 		`<a><b></a></b>`, `<a><p:b></q:b></a>`, `<a b="1" b="2"/>`, `<a p:b="1" q:b="2"/>`,
-		`<a/><b/>`, `x<a/>`, `<a/>x`, `<a>`, `</a>`, `<a:b:c/>`, `<a :b="1"/>`, `<a><?pi x?></a>`,
+		`<a/><b/>`, `x<a/>`, `<é/>`, `<a é="1"/>`, `<a>&#xD800;&#13;&#x10FFFF;&#0;</a>`, `<a b='x]]>y'>]]></a>`,
+		`<a><![CDATA[` + "\r\n]]]>" + `</a>`, "<a b='\r\n\t'>\r</a>", `<?xml version='1.0' encoding='utf-8'?><a/>`,
+		`<!DOCTYPE a [<!ENTITY x "<">]><a/>`, `<!DOCTYPE a "<!-- '>' -->"`, `<a><!--->--></a>`, `<a b="1"c="2" / >`, `<a/>x`, `<a>`, `</a>`, `<a:b:c/>`, `<a :b="1"/>`, `<a><?pi x?></a>`,
 		` <?xml version="1.0"?><a/>`, `<!DOCTYPE a><a/>`, `<a><!-- c --></a>`, `<a>&ent;</a>`,
 		strings.Repeat("<a>", maxXMLDepth+1) + strings.Repeat("</a>", maxXMLDepth+1),
 	} {
@@ -42,6 +47,12 @@ func FuzzParseXML(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		got, err := parseXML(doc)
+		if errors.Is(err, errNonASCIIName) {
+			if !bytes.ContainsFunc(doc, func(r rune) bool { return r >= utf8.RuneSelf }) {
+				t.Fatalf("a name outside ASCII in an ASCII document:\n%q", doc)
+			}
+			return
+		}
 		if repeatsAttribute(doc) {
 			if err == nil {
 				t.Fatalf("parseXML accepts a repeated attribute:\n%q", doc)
@@ -151,11 +162,11 @@ func referenceCheckXML(doc []byte) error {
 			if depth > maxXMLDepth || elements > maxXMLElements {
 				return fmt.Errorf("%w: deeper than %d or more than %d elements", errForbiddenXML, maxXMLDepth, maxXMLElements)
 			}
-			if err := checkName(t.Name); err != nil {
+			if err := checkName(xmlName{t.Name.Space, t.Name.Local}); err != nil {
 				return err
 			}
 			for _, a := range t.Attr {
-				if err := checkName(a.Name); err != nil {
+				if err := checkName(xmlName{a.Name.Space, a.Name.Local}); err != nil {
 					return err
 				}
 			}
@@ -198,4 +209,70 @@ func treeString(el *etree.Element) string {
 	}
 	walkTree(el)
 	return b.String()
+}
+
+// TestParseXMLText pins what the tokenizer decodes, which the fuzz target
+// only compares: entities and character references, line ends, CDATA,
+// text outside ASCII; and the one thing it refuses that encoding/xml
+// takes, a name outside ASCII.
+func TestParseXMLText(t *testing.T) {
+	for _, tt := range []struct {
+		doc, text, attr string
+		err             error
+	}{
+		{doc: `<a v="x&amp;&lt;&#65;&#x42;">&quot;&apos;&gt;</a>`, text: `"'>`, attr: "x&<AB"},
+		{doc: "<a v='1\r\n2\r3'>l1\r\nl2\rl3&#13;</a>", text: "l1\nl2\nl3\r", attr: "1\n2\n3"},
+		{doc: "<a><![CDATA[<b>&amp;\r\n]]></a>", text: "<b>&amp;\n"},
+		{doc: `<a v="Zoë">名前 ✓</a>`, text: "名前 ✓", attr: "Zoë"},
+		{doc: `<a>&#xD800;</a>`, text: "\uFFFD"},
+		{doc: `<Zoë/>`, err: errNonASCIIName},
+		{doc: `<a Zoë="1"/>`, err: errNonASCIIName},
+		{doc: `<a>&#0;</a>`, err: errMalformed},
+		{doc: `<a>&nbsp;</a>`, err: errMalformed},
+		{doc: `<a>]]></a>`, err: errMalformed},
+		{doc: "<a>\x01</a>", err: errMalformed},
+		{doc: "<a>\xff</a>", err: errMalformed},
+		{doc: `<a v="<"/>`, err: errMalformed},
+	} {
+		el, err := parseXML([]byte(tt.doc))
+		switch {
+		case tt.err == errMalformed:
+			if err == nil || errors.Is(err, errForbiddenXML) {
+				t.Errorf("%q: %v, want a well-formedness error", tt.doc, err)
+			}
+		case tt.err != nil:
+			if !errors.Is(err, tt.err) {
+				t.Errorf("%q: %v, want %v", tt.doc, err, tt.err)
+			}
+		case err != nil:
+			t.Errorf("%q: %v", tt.doc, err)
+		default:
+			var text strings.Builder
+			for _, c := range el.Child {
+				text.WriteString(c.(*etree.CharData).Data)
+			}
+			if got := text.String(); got != tt.text {
+				t.Errorf("%q: text %q, want %q", tt.doc, got, tt.text)
+			}
+			if got := el.SelectAttrValue("v", ""); got != tt.attr {
+				t.Errorf("%q: attribute %q, want %q", tt.doc, got, tt.attr)
+			}
+		}
+	}
+}
+
+// errMalformed stands for any refusal that is not errForbiddenXML.
+var errMalformed = errors.New("malformed")
+
+// BenchmarkParseXML parses a signed upstream Response.
+func BenchmarkParseXML(b *testing.B) {
+	e := newEnv(b, envOptions{idpInit: true})
+	doc := e.validResponse("alice@example.com", t0).xml(b)
+	b.SetBytes(int64(len(doc)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := parseXML(doc); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

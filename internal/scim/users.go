@@ -221,26 +221,19 @@ func (h *Handler) fillGroups(r *http.Request, doc map[string]any) error {
 }
 
 func (h *Handler) groupsOf(r *http.Request, userID string) ([]any, error) {
-	ids, err := h.Store.GroupsOf(r.Context(), userID)
+	groups, err := h.Store.UserGroups(r.Context(), userID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil // deleted since it was read: shown as it was
 	}
 	if err != nil {
-		return nil, fmt.Errorf("groups of user %s: %w", userID, err)
+		return nil, err
 	}
-	out := make([]any, 0, len(ids))
-	for _, gid := range ids {
-		g, err := h.Store.GetGroup(r.Context(), gid)
-		if errors.Is(err, store.ErrNotFound) {
-			continue // deleted between the two reads
+	out := make([]any, len(groups))
+	for i, g := range groups {
+		out[i] = map[string]any{
+			"value": g.ID, "display": g.DisplayName, "type": "direct",
+			"$ref": h.location(r, h.Groups, g.ID),
 		}
-		if err != nil {
-			return nil, fmt.Errorf("group %s of user %s: %w", gid, userID, err)
-		}
-		out = append(out, map[string]any{
-			"value": gid, "display": g.DisplayName, "type": "direct",
-			"$ref": h.location(r, h.Groups, gid),
-		})
 	}
 	return out, nil
 }

@@ -216,6 +216,9 @@ type Store interface {
 	IsMember(ctx context.Context, groupID, userID string) (bool, error)
 	// GroupsOf returns the ids of the groups the user belongs to.
 	GroupsOf(ctx context.Context, userID string) ([]string, error)
+	// UserGroups returns the groups the user belongs to, in id order, as
+	// one moment saw them: a group is there with its membership.
+	UserGroups(ctx context.Context, userID string) ([]Group, error)
 
 	// Enqueue puts keys on the sync queue, due now.
 	Enqueue(ctx context.Context, keys ...string) error

@@ -58,22 +58,11 @@ func (s *Syncer) ProfileTags(userID, team string) map[string]string {
 }
 
 func (s *Syncer) groupsOf(ctx context.Context, id string) ([]store.Group, error) {
-	ids, err := s.store.GroupsOf(ctx, id)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("groups of user %s: %w", id, err)
+	groups, err := s.store.UserGroups(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
 	}
-	groups := make([]store.Group, 0, len(ids))
-	for _, gid := range ids {
-		g, err := s.store.GetGroup(ctx, gid)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("group %s of user %s: %w", gid, id, err)
-		}
-		groups = append(groups, g)
-	}
-	return groups, nil
+	return groups, err
 }
 
 // teamRoles returns the status of the user's team once its roles have

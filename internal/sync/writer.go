@@ -29,7 +29,7 @@ type storeReader interface {
 	LookupGroups(ctx context.Context, l store.Lookup) ([]string, error)
 	ScanGroups(ctx context.Context, after string, limit int) (store.Page[store.Group], error)
 	Members(ctx context.Context, groupID string, fn func(userID string) error) error
-	GroupsOf(ctx context.Context, userID string) ([]string, error)
+	UserGroups(ctx context.Context, userID string) ([]store.Group, error)
 }
 
 // statusReader is the part of StatusStore that only reads.

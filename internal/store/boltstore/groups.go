@@ -383,3 +383,27 @@ func (s *Store) GroupsOf(ctx context.Context, userID string) ([]string, error) {
 	}
 	return ids, nil
 }
+
+// UserGroups reads an existing user's groups, in id order, in one
+// transaction.
+func (s *Store) UserGroups(ctx context.Context, userID string) ([]store.Group, error) {
+	var groups []store.Group
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		if !userExists(tx, userID) {
+			return store.ErrNotFound
+		}
+		ids := pairsOf(bucketMemberOf.in(tx), userID)
+		groups = make([]store.Group, len(ids))
+		for i, id := range ids {
+			var err error
+			if groups[i], err = getGroup(tx, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("groups of user %s: %w", userID, err)
+	}
+	return groups, nil
+}

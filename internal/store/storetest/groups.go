@@ -214,6 +214,8 @@ func testDeleteUserMemberships(t *testing.T, s store.Store) {
 	wantIDs(t, "GroupsOf(b)", groupsOf(t, s, b), sorted(g1.ID, g3.ID)...)
 	_, err := s.GroupsOf(ctx, a)
 	wantErr(t, "GroupsOf(deleted user)", err, store.ErrNotFound)
+	_, err = s.UserGroups(ctx, a)
+	wantErr(t, "UserGroups(deleted user)", err, store.ErrNotFound)
 
 	// The deleted user can be created again and is in no group.
 	again := newUser("a")

@@ -193,11 +193,29 @@ func members(t *testing.T, s store.Store, groupID string) []string {
 	return ids
 }
 
+// groupsOf returns GroupsOf(userID), checked against UserGroups: the same
+// groups, each as GetGroup reads it.
 func groupsOf(t *testing.T, s store.Store, userID string) []string {
 	t.Helper()
 	ids, err := s.GroupsOf(t.Context(), userID)
 	if err != nil {
 		t.Fatalf("GroupsOf(%s): %v", userID, err)
+	}
+	groups, err := s.UserGroups(t.Context(), userID)
+	if err != nil {
+		t.Fatalf("UserGroups(%s): %v", userID, err)
+	}
+	if len(groups) != len(ids) {
+		t.Fatalf("UserGroups(%s) has %d groups, GroupsOf %d", userID, len(groups), len(ids))
+	}
+	for i, g := range groups {
+		want, err := s.GetGroup(t.Context(), ids[i])
+		if err != nil {
+			t.Fatalf("GetGroup(%s): %v", ids[i], err)
+		}
+		if !reflect.DeepEqual(g, want) {
+			t.Fatalf("UserGroups(%s)[%d] = %+v, GetGroup %+v", userID, i, g, want)
+		}
 	}
 	return ids
 }
