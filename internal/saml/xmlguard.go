@@ -18,13 +18,14 @@ const (
 
 var errForbiddenXML = errors.New("forbidden XML construct")
 
-// checkXML reads the document once with a strict tokenizer and refuses
-// what a SAML message never needs and attacks use: DTDs and entity
-// declarations (XXE, entity expansion; ENV-4), comments (a comment splits
-// a NameID so that the signed text and the text a naive reader takes
-// differ), processing instructions, names with more than one colon (the
-// encoding/xml round-trip confusions), an attribute given twice, and
-// documents deeper or larger than any real response.
+// checkXML reads the document once with a strict tokenizer (xmlscan.go)
+// and refuses what a SAML message never needs and attacks use: DTDs and
+// entity declarations (XXE, entity expansion; ENV-4), comments (a comment
+// splits a NameID so that the signed text and the text a naive reader
+// takes differ), processing instructions, names that are not a prefix and
+// a local name (the encoding/xml round-trip confusions) or are not ASCII,
+// an attribute given twice, and documents deeper or larger than any real
+// response.
 func checkXML(doc []byte) error {
 	_, err := readXML(doc, false)
 	return err
