@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
-	"encoding/base64"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -12,12 +11,12 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"strings"
 	"sync/atomic"
 
 	crewjam "github.com/crewjam/saml"
 
 	"github.com/sagebridge/sagebridge/internal/config"
+	"github.com/sagebridge/sagebridge/internal/samlmeta"
 	"github.com/sagebridge/sagebridge/internal/store"
 )
 
@@ -137,32 +136,17 @@ func (u *upstreamSource) parse(data []byte) (*upstream, error) {
 	if ed.EntityID == "" {
 		return nil, errors.New("upstream metadata: the EntityDescriptor has no entityID")
 	}
-	up := &upstream{entityID: ed.EntityID}
+	certs, err := samlmeta.SigningCerts(ed)
+	if err != nil {
+		return nil, fmt.Errorf("upstream metadata for %s: %w", ed.EntityID, err)
+	}
+	up := &upstream{entityID: ed.EntityID, certs: certs}
 	for _, idp := range ed.IDPSSODescriptors {
-		for _, kd := range idp.KeyDescriptors {
-			if kd.Use != "" && kd.Use != "signing" {
-				continue
-			}
-			for _, xc := range kd.KeyInfo.X509Data.X509Certificates {
-				der, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(xc.Data), ""))
-				if err != nil {
-					return nil, fmt.Errorf("upstream metadata: certificate: %w", err)
-				}
-				cert, err := x509.ParseCertificate(der)
-				if err != nil {
-					return nil, fmt.Errorf("upstream metadata: certificate: %w", err)
-				}
-				up.certs = append(up.certs, cert)
-			}
-		}
 		for _, sso := range idp.SingleSignOnServices {
 			if sso.Binding == crewjam.HTTPRedirectBinding && up.ssoURL == "" {
 				up.ssoURL = sso.Location
 			}
 		}
-	}
-	if len(up.certs) == 0 {
-		return nil, fmt.Errorf("upstream metadata for %s has no signing certificate", ed.EntityID)
 	}
 	sp := u.sp
 	sp.IDPMetadata = ed

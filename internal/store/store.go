@@ -197,6 +197,10 @@ type Store interface {
 	// offset of them. Skipping reads keys only, so a deep page of an
 	// unfiltered listing does not decode the records before it.
 	UserIDs(ctx context.Context, offset, limit int) ([]string, error)
+	// ScanUserIDs is ScanUsers without the records: a walk over every
+	// user costs a step per id, where UserIDs would skip its way to each
+	// page again.
+	ScanUserIDs(ctx context.Context, after string, limit int) (Page[string], error)
 
 	// CreateGroup stores g and its initial members (which must exist).
 	CreateGroup(ctx context.Context, g Group, members []string) (Group, error)

@@ -166,16 +166,15 @@ func (s *Syncer) resyncKeys(ctx context.Context) ([]string, error) {
 			break
 		}
 	}
-	const idPage = 1000
-	for offset := 0; ; offset += idPage {
-		ids, err := s.store.UserIDs(ctx, offset, idPage)
+	for after := ""; ; {
+		page, err := s.store.ScanUserIDs(ctx, after, 1000)
 		if err != nil {
 			return nil, fmt.Errorf("list users: %w", err)
 		}
-		for _, id := range ids {
+		for _, id := range page.Items {
 			keys[store.UserKey(id)] = true
 		}
-		if len(ids) < idPage {
+		if after = page.Next; after == "" {
 			break
 		}
 	}

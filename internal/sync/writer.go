@@ -24,7 +24,7 @@ import (
 // storeReader is the part of store.Store the reconcilers read.
 type storeReader interface {
 	GetUser(ctx context.Context, id string) (store.User, error)
-	UserIDs(ctx context.Context, offset, limit int) ([]string, error)
+	ScanUserIDs(ctx context.Context, after string, limit int) (store.Page[string], error)
 	GetGroup(ctx context.Context, id string) (store.Group, error)
 	LookupGroups(ctx context.Context, l store.Lookup) ([]string, error)
 	ScanGroups(ctx context.Context, after string, limit int) (store.Page[store.Group], error)

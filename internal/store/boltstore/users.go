@@ -222,6 +222,19 @@ func (s *Store) ScanUsers(ctx context.Context, after string, limit int) (store.P
 	return p, nil
 }
 
+func (s *Store) ScanUserIDs(ctx context.Context, after string, limit int) (store.Page[string], error) {
+	var p store.Page[string]
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		var err error
+		p, err = scanPage(bucketUsers.in(tx), after, limit, func(id string, _ []byte) (string, error) { return id, nil })
+		return err
+	})
+	if err != nil {
+		return store.Page[string]{}, fmt.Errorf("scan user ids after %q: %w", after, err)
+	}
+	return p, nil
+}
+
 func (s *Store) UserIDs(ctx context.Context, offset, limit int) ([]string, error) {
 	return s.idsAt(ctx, bucketUsers, offset, limit)
 }

@@ -113,6 +113,9 @@ func testScans(t *testing.T, s store.Store) {
 	scanUsers := func(after string, limit int) (store.Page[store.User], error) {
 		return s.ScanUsers(ctx, after, limit)
 	}
+	scanUserIDs := func(after string, limit int) (store.Page[string], error) {
+		return s.ScanUserIDs(ctx, after, limit)
+	}
 	scanGroups := func(after string, limit int) (store.Page[store.Group], error) {
 		return s.ScanGroups(ctx, after, limit)
 	}
@@ -124,6 +127,11 @@ func testScans(t *testing.T, s store.Store) {
 		wantIDs(t, "scanned users", got, userIDs...)
 		if pages != tt.wantPages {
 			t.Fatalf("users with limit %d took %d pages, want %d", tt.limit, pages, tt.wantPages)
+		}
+		got, pages = collect(t, scanUserIDs, func(id string) string { return id }, tt.limit)
+		wantIDs(t, "scanned user ids", got, userIDs...)
+		if pages != tt.wantPages {
+			t.Fatalf("user ids with limit %d took %d pages, want %d", tt.limit, pages, tt.wantPages)
 		}
 	}
 	got, pages := collect(t, scanGroups, func(g store.Group) string { return g.ID }, 3)
