@@ -17,16 +17,18 @@ import (
 	"github.com/sagebridge/sagebridge/internal/control"
 )
 
-// readyToSignIn provisions an active user in group over SCIM and waits
+// readyToSignIn provisions an active user in new groups over SCIM and waits
 // until the user can sign in (waitSignInReady).
-func readyToSignIn(t *testing.T, d *daemon, dataDir, userName, group string) control.UserStatus {
+func readyToSignIn(t *testing.T, d *daemon, dataDir, userName string, groups ...string) control.UserStatus {
 	t.Helper()
 	id := createResource(t, d, "/Users", newUser(userName))
-	createResource(t, d, "/Groups", map[string]any{
-		"schemas":     []string{"urn:ietf:params:scim:schemas:core:2.0:Group"},
-		"displayName": group,
-		"members":     []any{map[string]any{"value": id}},
-	})
+	for _, group := range groups {
+		createResource(t, d, "/Groups", map[string]any{
+			"schemas":     []string{"urn:ietf:params:scim:schemas:core:2.0:Group"},
+			"displayName": group,
+			"members":     []any{map[string]any{"value": id}},
+		})
+	}
 	return waitSignInReady(t, d, dataDir, userName)
 }
 

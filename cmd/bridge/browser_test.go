@@ -20,7 +20,9 @@ import (
 // A newcomer's first sign-in in a real browser: the dev sign-in page, a
 // click on a user's button, the two pages that post a SAML response on
 // with their one script under a strict Content-Security-Policy, and the
-// decoded AWS sign-in at the end; then the admin listener's status page.
+// decoded AWS sign-in at the end; then the admin listener's status page;
+// then a user in two teams through the bridge's team picker, whose
+// SameSite=Strict cookie the browser must send back.
 // The plain-HTTP test of the same flow cannot tell whether a browser
 // would run those scripts: this one can.
 func TestBrowserDevSignInAndStatusPage(t *testing.T) {
@@ -30,7 +32,7 @@ func TestBrowserDevSignInAndStatusPage(t *testing.T) {
 	site := strings.TrimSuffix(d.base, scim.Prefix)
 
 	alice := readyToSignIn(t, d, dataDir, "alice@example.com", "team-ml")
-	role := awsRoles(t, dataDir)
+	role := awsRoles(t, dataDir, "ml")
 
 	ctx := newBrowser(t, browser)
 	console := watchConsole(t, ctx)
@@ -57,7 +59,7 @@ func TestBrowserDevSignInAndStatusPage(t *testing.T) {
 		if h1 != "AWS would sign alice in" {
 			t.Errorf("the AWS sign-in page says %q", h1)
 		}
-		checkShownSignIn(t, tableRows(t, ctx, "table"), role, site, clicked)
+		checkShownSignIn(t, tableRows(t, ctx, "table"), role, site, "alice", "ml", clicked)
 		checkConsole(t, "sign-in", console.drain(t, ctx))
 	})
 
@@ -98,6 +100,37 @@ func TestBrowserDevSignInAndStatusPage(t *testing.T) {
 			t.Errorf("the users page shows %q, want the row %q", users, want)
 		}
 		checkConsole(t, "status", console.drain(t, ctx))
+	})
+
+	t.Run("team picker", func(t *testing.T) {
+		readyToSignIn(t, d, dataDir, "bob@example.com", "team-data", "team-research")
+		if err := chromedp.Do(ctx, chromedp.Navigate(site+devidp.UsersPath)); err != nil {
+			t.Fatal(err)
+		}
+		acs := site + "/saml/sp/acs"
+		if visited := followSignIn(t, ctx, console, `//button[normalize-space()="Sign in as bob@example.com"]`, acs); visited[len(visited)-1] != acs {
+			t.Fatalf("the tab went through %q, want the picker at %s", visited, acs)
+		}
+		h1, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("h1")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		teams, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](
+			`Array.from(document.querySelectorAll("form button"), b => b.innerText.trim())`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h1 != "Choose the team to sign in to AWS as" || !slices.Equal(teams, []string{"data", "research"}) {
+			t.Fatalf("the picker says %q and offers %q, want data and research", h1, teams)
+		}
+
+		clicked := time.Now()
+		visited := followSignIn(t, ctx, console, `//button[normalize-space()="research"]`, site+devidp.AWSSignInPath)
+		if want := []string{site + "/saml/choose", site + devidp.AWSSignInPath}; !slices.Equal(visited, want) {
+			t.Errorf("after the pick the tab went through %q, want %q", visited, want)
+		}
+		checkShownSignIn(t, tableRows(t, ctx, "table"), awsRoles(t, dataDir, "research"), site, "bob", "research", clicked)
+		checkConsole(t, "team picker", console.drain(t, ctx))
 	})
 }
 
@@ -146,8 +179,8 @@ func followSignIn(t *testing.T, ctx context.Context, console *pageConsole, selec
 }
 
 // checkShownSignIn holds what the AWS sign-in page shows to what the sync
-// made in AWS and what the mapping of dev.yaml gives alice.
-func checkShownSignIn(t *testing.T, rows [][]string, role devidp.Role, site string, clicked time.Time) {
+// made in AWS and what the mapping of dev.yaml gives userID in team.
+func checkShownSignIn(t *testing.T, rows [][]string, role devidp.Role, site, userID, team string, clicked time.Time) {
 	t.Helper()
 	shown := map[string]string{}
 	for _, r := range rows {
@@ -163,11 +196,11 @@ func checkShownSignIn(t *testing.T, rows [][]string, role devidp.Role, site stri
 	for name, want := range map[string]string{
 		"Role":                role.RoleARN,
 		"SAML provider":       role.ProviderARN,
-		"RoleSessionName":     "alice",
+		"RoleSessionName":     userID,
 		"SessionDuration":     "3600 s",
-		"SourceIdentity":      "alice",
-		"PrincipalTag:userId": "alice",
-		"PrincipalTag:team":   "ml",
+		"SourceIdentity":      userID,
+		"PrincipalTag:userId": userID,
+		"PrincipalTag:team":   team,
 		"TransitiveTagKeys":   "userId",
 		"Audience":            "urn:amazon:webservices",
 		"Destination":         dest,

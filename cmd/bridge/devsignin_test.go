@@ -63,7 +63,7 @@ func TestDevSignInThroughTheTestIdP(t *testing.T) {
 		}
 	}
 
-	checkDecoded(t, signInDecoded(t, c, site, page, "alice@example.com"), awsRoles(t, dataDir), site)
+	checkDecoded(t, signInDecoded(t, c, site, page, "alice@example.com"), awsRoles(t, dataDir, "ml"), site)
 
 	t.Run("SP-initiated", func(t *testing.T) {
 		const landing = "https://console.aws.amazon.com/sagemaker/home"
@@ -72,7 +72,7 @@ func TestDevSignInThroughTheTestIdP(t *testing.T) {
 			t.Fatalf("/saml/login did not lead to the test IdP with the bridge's request:\n%s", page)
 		}
 		got := signInDecoded(t, c, site, page, "alice@example.com")
-		checkDecoded(t, got, awsRoles(t, dataDir), site)
+		checkDecoded(t, got, awsRoles(t, dataDir, "ml"), site)
 		if got.RelayState != landing {
 			t.Errorf("RelayState to AWS = %q, want the one given to /saml/login, %q", got.RelayState, landing)
 		}
@@ -125,7 +125,7 @@ func checkDecoded(t *testing.T, got devidp.Decoded, want devidp.Role, site strin
 
 // awsRoles asks the emulator, as a developer's script would, for the
 // team's federation role and the SAML provider the sync created.
-func awsRoles(t *testing.T, dataDir string) devidp.Role {
+func awsRoles(t *testing.T, dataDir, team string) devidp.Role {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(dataDir, devEndpointFile))
 	if err != nil {
@@ -135,7 +135,7 @@ func awsRoles(t *testing.T, dataDir string) devidp.Role {
 		Region: "us-east-1", BaseEndpoint: aws.String(strings.TrimSpace(string(b))),
 		Credentials: credentials.NewStaticCredentialsProvider("dev", "dev", ""),
 	})
-	role, err := c.GetRole(t.Context(), &iam.GetRoleInput{RoleName: aws.String("sagebridge-ml")})
+	role, err := c.GetRole(t.Context(), &iam.GetRoleInput{RoleName: aws.String("sagebridge-" + team)})
 	if err != nil {
 		t.Fatalf("the federation role: %v", err)
 	}
