@@ -82,9 +82,10 @@ type Syncer struct {
 	store   storeReader
 	records statusReader
 	w       writer
-	// blindCreate lets a reconcile create a user's first profile without
-	// reading it first: the create's own answer says whether the name was
-	// taken. A plan's writes answer nothing, so its syncer always reads.
+	// blindCreate lets a reconcile create a user's first profile, or a
+	// team's first roles, without reading first: the create's own answer
+	// says whether the name was taken. A plan's writes answer nothing, so
+	// its syncer always reads.
 	blindCreate bool
 	lane        *Lane
 	log         *slog.Logger

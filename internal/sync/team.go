@@ -60,7 +60,7 @@ func (s *Syncer) teamSpec(t mapping.Team) teamSpec {
 
 func (s *Syncer) reconcileTeam(ctx context.Context, name string) (Result, error) {
 	key := TeamKey(name)
-	st, _, err := s.status(ctx, key)
+	st, known, err := s.status(ctx, key)
 	if err != nil {
 		return Result{}, err
 	}
@@ -95,11 +95,25 @@ func (s *Syncer) reconcileTeam(ctx context.Context, name string) (Result, error)
 		return Result{}, s.ready(ctx, key)
 	}
 	st.Team = name
+	// A team the sync never recorded had no roles made by it: create them
+	// without reading first. The record is written before the creates,
+	// so that a role there after all (CreateRole says so, which leaves
+	// the key unsettled) is read, and its ownership checked, on the next
+	// pass.
+	blind := s.blindCreate && !known
+	if blind {
+		st.State = StatePending
+		if err := s.putStatus(ctx, st); err != nil {
+			return Result{}, err
+		}
+	}
 	var drift, wrote bool
 	for _, r := range []*roleSpec{&spec.Federation, &spec.Execution} {
-		a, err := s.readRole(ctx, r.Name)
-		if err != nil {
-			return Result{}, err
+		var a roleState
+		if !blind {
+			if a, err = s.readRole(ctx, r.Name); err != nil {
+				return Result{}, err
+			}
 		}
 		acts, err := planRole(*r, a, s.owner)
 		if errors.Is(err, ErrConflict) {
