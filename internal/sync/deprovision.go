@@ -147,7 +147,12 @@ func (s *Syncer) finishDeletion(ctx context.Context, st Status, id string, delet
 // spaces or has apps that are not Deleted or Failed, and a space while it
 // has such apps; deletions are asynchronous, so each pass starts what it
 // can and the key looks again later.
-func (s *Syncer) removeProfile(ctx context.Context, name string) (bool, error) {
+func (s *Syncer) removeProfile(ctx context.Context, name string) (gone bool, err error) {
+	defer func() {
+		if !gone {
+			s.spaces.passed(name)
+		}
+	}()
 	a, err := s.describeProfile(ctx, name)
 	if err != nil || !a.Exists {
 		return !a.Exists && err == nil, err
@@ -155,7 +160,7 @@ func (s *Syncer) removeProfile(ctx context.Context, name string) (bool, error) {
 	if a.Status == profileDeleting {
 		return false, nil
 	}
-	spaces, err := s.ownedSpaces(ctx, name)
+	spaces, err := s.spaces.owned(ctx, name)
 	if err != nil {
 		return false, err
 	}
@@ -185,28 +190,6 @@ func (s *Syncer) removeProfile(ctx context.Context, name string) (bool, error) {
 		return true, nil
 	}
 	return false, fmt.Errorf("delete user profile %s: %w", name, err)
-}
-
-// ownedSpaces lists the domain's spaces owned by the profile. ListSpaces
-// has no owner filter, so every page is read and filtered here.
-func (s *Syncer) ownedSpaces(ctx context.Context, profile string) ([]smtypes.SpaceDetails, error) {
-	var out []smtypes.SpaceDetails
-	var token *string
-	for {
-		page, err := s.sm.ListSpaces(ctx, &sagemaker.ListSpacesInput{DomainIdEquals: &s.aws.SageMaker.DomainID, NextToken: token, MaxResults: sdkaws.Int32(100)})
-		if err != nil {
-			return nil, fmt.Errorf("list spaces: %w", err)
-		}
-		for _, sp := range page.Spaces {
-			if sp.OwnershipSettingsSummary != nil && sdkaws.ToString(sp.OwnershipSettingsSummary.OwnerUserProfileName) == profile {
-				out = append(out, sp)
-			}
-		}
-		if sdkaws.ToString(page.NextToken) == "" {
-			return out, nil
-		}
-		token = page.NextToken
-	}
 }
 
 // deleteApps deletes every InService app the filter selects and reports

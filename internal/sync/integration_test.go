@@ -243,6 +243,52 @@ func TestIntegrationDeleteAfterGrace(t *testing.T) {
 	e.checkProfile("a-0", "a-0", "a")
 }
 
+// Profiles deleted together share their listings of the domain's spaces
+// (ListSpaces has no owner filter): an offboarding costs listings per
+// round of passes, not per user and pass.
+func TestIntegrationDeletionsShareSpaceListings(t *testing.T) {
+	t.Parallel()
+	const n = 20
+	e := newITEnv(t, itConfig{grace: "1h"})
+	users := e.addTeamUsers([]string{"a"}, n)
+	e.waitFor("convergence", 20*time.Second, func() bool { return e.allConverged(users) })
+	for i, id := range users["a"] {
+		profile := fmt.Sprintf("a-%d", i)
+		if _, err := e.emu.AddSpace(awsemu.Space{DomainID: itDomain, SpaceName: profile + "-space", OwnerUserProfileName: profile}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.emu.AddApp(awsemu.App{DomainID: itDomain, SpaceName: profile + "-space", AppName: "lab"}); err != nil {
+			t.Fatal(err)
+		}
+		e.setActive(id, false)
+	}
+	e.waitFor("suspension", 10*time.Second, func() bool {
+		for _, id := range users["a"] {
+			if e.statusOf(store.UserKey(id)).State != StateSuspended {
+				return false
+			}
+		}
+		return true
+	})
+	e.clock.Advance(61 * time.Minute)
+	keys := make([]string, 0, n)
+	for _, id := range users["a"] {
+		keys = append(keys, store.UserKey(id))
+	}
+	if err := e.st.Enqueue(e.ctx, keys...); err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor("deletion", 30*time.Second, func() bool {
+		snap := e.emu.Snapshot()
+		return len(snap.Profiles) == 0 && len(snap.Spaces) == 0
+	})
+	// Each profile takes three passes (its space's app, the space, the
+	// profile); listing for each would be some 3n listings.
+	if got := e.emu.Calls()["ListSpaces"]; got > n/2 {
+		t.Errorf("%d listings of the spaces for %d deletions, want them shared (at most %d)", got, n, n/2)
+	}
+}
+
 // With 20% of calls throttled and 5% failing with a 5xx (plus 2% that take
 // effect but answer 5xx, so retries meet their own result), everything
 // converges: no user is left failed and nothing exists twice.

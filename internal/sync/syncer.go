@@ -91,6 +91,7 @@ type Syncer struct {
 	log         *slog.Logger
 	claims      *claims
 	held        *threshold
+	spaces      *spaceIndex
 	tagKeys     []string
 
 	lastResync atomic.Pointer[time.Time]
@@ -144,7 +145,7 @@ func New(o Options) (*Syncer, error) {
 // caller sets its writer.
 func newSyncer(o Options, iam bridgeaws.IAMReader, sm bridgeaws.SageMakerReader, st storeReader, records statusReader) *Syncer {
 	a := *o.Config.AWS
-	return &Syncer{
+	s := &Syncer{
 		o:       o,
 		aws:     a,
 		owner:   bridgeaws.Owner{Key: a.OwnershipTag.Key, Value: a.OwnershipTag.Value},
@@ -159,6 +160,8 @@ func newSyncer(o Options, iam bridgeaws.IAMReader, sm bridgeaws.SageMakerReader,
 		verify:  map[string]bool{},
 		waiters: map[string]map[string]bool{},
 	}
+	s.spaces = newSpaceIndex(s.listSpaces)
+	return s
 }
 
 func setDuration(d *time.Duration, def time.Duration) {
