@@ -26,6 +26,8 @@ import (
 func FuzzParseXML(f *testing.F) {
 	e := newEnv(f, envOptions{idpInit: true})
 	f.Add(e.validResponse("alice@example.com", t0).xml(f))
+	f.Add(renderShape(f, e, entraShape))
+	f.Add(renderShape(f, e, oktaShape))
 	for _, s := range []string{
 		`<?xml version="1.0" encoding="UTF-8"?>` + "\n<a xmlns:p='u'><p:b c='1' p:d='&amp;2'>t&lt;<![CDATA[x<y]]></p:b>\n\t</a>\n",
 		`<?xml version="1.0" encoding="ISO-8859-1"?><a/>`,
