@@ -88,6 +88,11 @@ func TestAttacksAreRefused(t *testing.T) {
 				doc := string(e.validResponse("alice@example.com", t0).xml(t))
 				return []byte(`<!DOCTYPE r [<!ENTITY x "alice@example.com">]>` + doc)
 			}},
+		{name: "an element with thousands of attributes", status: http.StatusBadRequest, reason: reasonForbiddenXML,
+			doc: func(t *testing.T, e *env) []byte {
+				doc := string(e.validResponse("alice@example.com", t0).xml(t))
+				return []byte(strings.Replace(doc, "<samlp:Status>", "<samlp:Status"+manyAttrs(10000)+">", 1))
+			}},
 		{name: "oversized body", status: http.StatusRequestEntityTooLarge, reason: reasonTooLarge,
 			body: func(e *env) string {
 				return "SAMLResponse=" + strings.Repeat("A", int(e.b.maxBody))

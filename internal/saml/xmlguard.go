@@ -10,10 +10,14 @@ import (
 )
 
 // Limits of a document the guard lets through; a real response is a few
-// dozen elements, a few levels deep.
+// dozen elements, a few levels deep, each with a handful of attributes
+// (namespace declarations included). Checking that no attribute repeats
+// costs the square of an element's count: 20,000 attributes on one
+// element would cost seconds.
 const (
 	maxXMLDepth    = 32
 	maxXMLElements = 4096
+	maxXMLAttrs    = 64
 )
 
 var errForbiddenXML = errors.New("forbidden XML construct")
@@ -24,8 +28,8 @@ var errForbiddenXML = errors.New("forbidden XML construct")
 // splits a NameID so that the signed text and the text a naive reader
 // takes differ), processing instructions, names that are not a prefix and
 // a local name (the encoding/xml round-trip confusions) or are not ASCII,
-// an attribute given twice, and documents deeper or larger than any real
-// response.
+// an attribute given twice, and documents deeper or larger, or elements
+// with more attributes, than any real response.
 func checkXML(doc []byte) error {
 	_, err := readXML(doc, false)
 	return err
@@ -81,6 +85,9 @@ func readXML(doc []byte, build bool) (*etree.Element, error) {
 			elements++
 			if len(open)+1 > maxXMLDepth || elements > maxXMLElements {
 				return nil, fmt.Errorf("%w: deeper than %d or more than %d elements", errForbiddenXML, maxXMLDepth, maxXMLElements)
+			}
+			if len(s.attrs) > maxXMLAttrs {
+				return nil, fmt.Errorf("%w: more than %d attributes on <%s>", errForbiddenXML, maxXMLAttrs, s.tag)
 			}
 			if err := checkStart(s.tag, s.attrs); err != nil {
 				return nil, err

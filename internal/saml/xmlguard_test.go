@@ -55,6 +55,12 @@ func FuzzParseXML(f *testing.F) {
 			}
 			return
 		}
+		if manyAttributes(doc) {
+			if !errors.Is(err, errForbiddenXML) {
+				t.Fatalf("parseXML: %v for an element with more than %d attributes", err, maxXMLAttrs)
+			}
+			return
+		}
 		if repeatsAttribute(doc) {
 			if err == nil {
 				t.Fatalf("parseXML accepts a repeated attribute:\n%q", doc)
@@ -115,20 +121,33 @@ func referenceParse(doc []byte) (*etree.Element, error) {
 // repeatsAttribute reports whether a start tag has an attribute twice, as
 // written (prefix and local name).
 func repeatsAttribute(doc []byte) bool {
+	return anyStart(doc, func(t xml.StartElement) bool {
+		for i, a := range t.Attr {
+			for _, b := range t.Attr[:i] {
+				if a.Name == b.Name {
+					return true
+				}
+			}
+		}
+		return false
+	})
+}
+
+// manyAttributes reports whether a start tag that encoding/xml reads,
+// before anything it refuses, has more than maxXMLAttrs attributes.
+func manyAttributes(doc []byte) bool {
+	return anyStart(doc, func(t xml.StartElement) bool { return len(t.Attr) > maxXMLAttrs })
+}
+
+func anyStart(doc []byte, match func(xml.StartElement) bool) bool {
 	d := xml.NewDecoder(bytes.NewReader(doc))
 	for {
 		tok, err := d.RawToken()
 		if err != nil {
 			return false
 		}
-		if t, ok := tok.(xml.StartElement); ok {
-			for i, a := range t.Attr {
-				for _, b := range t.Attr[:i] {
-					if a.Name == b.Name {
-						return true
-					}
-				}
-			}
+		if t, ok := tok.(xml.StartElement); ok && match(t) {
+			return true
 		}
 	}
 }
@@ -235,6 +254,8 @@ func TestParseXMLText(t *testing.T) {
 		{doc: "<a>\x01</a>", err: errMalformed},
 		{doc: "<a>\xff</a>", err: errMalformed},
 		{doc: `<a v="<"/>`, err: errMalformed},
+		{doc: "<a" + manyAttrs(maxXMLAttrs+1) + "/>", err: errForbiddenXML},
+		{doc: "<a" + manyAttrs(maxXMLAttrs) + ">x</a>", text: "x"},
 	} {
 		el, err := parseXML([]byte(tt.doc))
 		switch {
@@ -277,4 +298,13 @@ func BenchmarkParseXML(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// manyAttrs is n distinct attributes.
+func manyAttrs(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, ` a%d=""`, i)
+	}
+	return b.String()
 }
