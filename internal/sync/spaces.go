@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
@@ -17,31 +18,40 @@ import (
 // would spend the SageMaker rate on the same pages again and again.
 //
 // A listing serves every deletion whose previous pass ended before the
-// listing started: each pass sees the spaces as they were after what it
-// did last (and a space the user made meanwhile), as if it had listed
-// them itself; passes that overlap share one listing.
+// listing started, for spaceListingAge: each pass sees the spaces as they
+// were after what it did last, and a first pass sees them as they were
+// moments ago, much as if it had listed them itself (a listing of many
+// pages is as old by its last page); passes that overlap share one
+// listing. The age bound matters: a space deleted since, and its name
+// taken by another user's new space, must not be acted on as the old one.
 type spaceIndex struct {
 	list func(context.Context) (map[string][]smtypes.SpaceDetails, error)
+	now  func() time.Time
 
-	mu      sync.Mutex
-	seq     uint64 // counts listings started and passes ended
-	listed  uint64 // seq at the start of the listing byOwner holds
-	byOwner map[string][]smtypes.SpaceDetails
-	listing chan struct{} // closed when the listing under way ends
+	mu       sync.Mutex
+	seq      uint64 // counts listings started and passes ended
+	listed   uint64 // seq at the start of the listing byOwner holds
+	listedAt time.Time
+	byOwner  map[string][]smtypes.SpaceDetails
+	listing  chan struct{} // closed when the listing under way ends
 	// after holds, for a profile whose last pass ended after the listing
 	// byOwner holds started, the seq its next listing must start after.
 	after map[string]uint64
 }
 
-func newSpaceIndex(list func(context.Context) (map[string][]smtypes.SpaceDetails, error)) *spaceIndex {
-	return &spaceIndex{list: list, after: map[string]uint64{}}
+// spaceListingAge is how long after it started a listing of the spaces
+// still answers.
+const spaceListingAge = 2 * time.Second
+
+func newSpaceIndex(list func(context.Context) (map[string][]smtypes.SpaceDetails, error), now func() time.Time) *spaceIndex {
+	return &spaceIndex{list: list, now: now, after: map[string]uint64{}}
 }
 
 // owned returns the spaces the profile owns, from a listing that started
 // after the profile's last pass ended.
 func (x *spaceIndex) owned(ctx context.Context, profile string) ([]smtypes.SpaceDetails, error) {
 	x.mu.Lock()
-	for x.byOwner == nil || x.listed <= x.after[profile] {
+	for x.byOwner == nil || x.listed <= x.after[profile] || x.now().Sub(x.listedAt) > spaceListingAge {
 		if x.listing == nil {
 			return x.relist(ctx, profile)
 		}
@@ -61,7 +71,7 @@ func (x *spaceIndex) owned(ctx context.Context, profile string) ([]smtypes.Space
 // relist lists the spaces, with x.mu held on entry and released on return.
 func (x *spaceIndex) relist(ctx context.Context, profile string) ([]smtypes.SpaceDetails, error) {
 	x.seq++
-	start, done := x.seq, make(chan struct{})
+	start, startedAt, done := x.seq, x.now(), make(chan struct{})
 	x.listing = done
 	x.mu.Unlock()
 	byOwner, err := x.list(ctx)
@@ -72,7 +82,7 @@ func (x *spaceIndex) relist(ctx context.Context, profile string) ([]smtypes.Spac
 	if err != nil {
 		return nil, err
 	}
-	x.byOwner, x.listed = byOwner, start
+	x.byOwner, x.listed, x.listedAt = byOwner, start, startedAt
 	// A profile whose pass ended before this listing started is served
 	// by it as by a listing with no condition: its entry can go.
 	for p, after := range x.after {
