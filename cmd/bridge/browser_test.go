@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -129,6 +130,9 @@ func TestBrowserDevSignInAndStatusPage(t *testing.T) {
 		if want := []string{site + "/saml/choose", site + devidp.AWSSignInPath}; !slices.Equal(visited, want) {
 			t.Errorf("after the pick the tab went through %q, want %q", visited, want)
 		}
+		if h1, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("h1"))); err != nil || h1 != "AWS would sign bob in" {
+			t.Fatalf("the AWS sign-in page says %q (%v)", h1, err)
+		}
 		checkShownSignIn(t, tableRows(t, ctx, "table"), awsRoles(t, dataDir, "research"), site, "bob", "research", clicked)
 		checkConsole(t, "team picker", console.drain(t, ctx))
 	})
@@ -171,6 +175,11 @@ func followSignIn(t *testing.T, ctx context.Context, console *pageConsole, selec
 		visited = append(visited, ev.Frame.URL)
 		return ev.Frame.URL == final
 	}, chromedp.Click(selector)))
+	if err == nil {
+		// The tab is at final once the frame navigated, but its page is
+		// read only by load's end.
+		_, err = chromedp.Run(wait, chromedp.Poll[bool](`location.href === `+strconv.Quote(final)+` && document.readyState === "complete"`))
+	}
 	if err != nil {
 		checkConsole(t, "sign-in", console.drain(t, ctx))
 		t.Fatalf("the sign-in did not reach %s: %v; the tab went through %q", final, err, visited)
