@@ -292,15 +292,11 @@ func (e *Emulator) listSpaces(body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	type owner struct {
-		OwnerUserProfileName string `json:",omitempty"`
-	}
-	type sharing struct{ SharingType string }
 	type details struct {
 		DomainId, SpaceName, Status    string
 		CreationTime, LastModifiedTime epoch
-		OwnershipSettingsSummary       owner
-		SpaceSharingSettingsSummary    sharing
+		OwnershipSettingsSummary       spaceOwner
+		SpaceSharingSettingsSummary    spaceSharing
 	}
 	out := struct {
 		Spaces    []details
@@ -310,14 +306,15 @@ func (e *Emulator) listSpaces(body []byte) (any, error) {
 		if !e.observeSpace(s) {
 			continue
 		}
-		out.Spaces = append(out.Spaces, details{s.domain, s.name, s.status, epoch(s.created), epoch(s.modified), owner{s.owner}, sharing{s.sharing}})
+		out.Spaces = append(out.Spaces, details{s.domain, s.name, s.status, epoch(s.created), epoch(s.modified), spaceOwner{s.owner}, spaceSharing{s.sharing}})
 	}
 	return out, nil
 }
 
 // deleteSpace refuses while the space has apps that are not Deleted or
 // Failed, then goes Deleting -> gone.
-func (e *Emulator) deleteSpace(body []byte) (any, error) {
+// spaceFor returns the space a request names, observed.
+func (e *Emulator) spaceFor(body []byte) (*space, error) {
 	var in struct{ DomainId, SpaceName *string }
 	if err := decodeJSON(body, &in); err != nil {
 		return nil, err
@@ -334,13 +331,42 @@ func (e *Emulator) deleteSpace(body []byte) (any, error) {
 	if !ok || !e.observeSpace(s) {
 		return nil, smErr("ResourceNotFound", "Space [%s] does not exist.", name)
 	}
+	return s, nil
+}
+
+func (e *Emulator) describeSpace(body []byte) (any, error) {
+	s, err := e.spaceFor(body)
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		DomainId, SpaceArn, SpaceName, Status string
+		CreationTime, LastModifiedTime        epoch
+		OwnershipSettings                     spaceOwner
+		SpaceSharingSettings                  spaceSharing
+	}{s.domain, s.arn, s.name, s.status, epoch(s.created), epoch(s.modified), spaceOwner{s.owner}, spaceSharing{s.sharing}}, nil
+}
+
+// spaceOwner and spaceSharing are a space's ownership and sharing
+// settings, in DescribeSpace and in ListSpaces's summaries.
+type spaceOwner struct {
+	OwnerUserProfileName string `json:",omitempty"`
+}
+
+type spaceSharing struct{ SharingType string }
+
+func (e *Emulator) deleteSpace(body []byte) (any, error) {
+	s, err := e.spaceFor(body)
+	if err != nil {
+		return nil, err
+	}
 	switch s.status {
 	case StatusInService, StatusFailed, StatusUpdateFailed, StatusDeleteFailed:
 	default:
 		return nil, smErr("ResourceInUse", "Cannot delete Space [%s] while it is in status %s.", s.arn, s.status)
 	}
 	for _, a := range e.sm.apps {
-		if a.domain == domainID && a.space == name && a.blocks() {
+		if a.domain == s.domain && a.space == s.name && a.blocks() {
 			return nil, smErr("ResourceInUse", "Unable to delete Space [%s] because App(s) are associated with it", s.arn)
 		}
 	}

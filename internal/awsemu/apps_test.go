@@ -112,6 +112,15 @@ func TestProfileDeleteWaitsForAppsAndSpaces(t *testing.T) {
 	if fmt.Sprint(owned) != "[alice-private]" {
 		t.Fatalf("owned spaces = %v", owned)
 	}
+	describeSpace := func() (*sagemaker.DescribeSpaceOutput, error) {
+		return v.sm.DescribeSpace(ctx, &sagemaker.DescribeSpaceInput{DomainId: sdkaws.String(testDomain), SpaceName: sdkaws.String("alice-private")})
+	}
+	d, err := describeSpace()
+	mustOK(t, err)
+	if sdkaws.ToString(d.OwnershipSettings.OwnerUserProfileName) != "alice" || d.Status != smtypes.SpaceStatusInService ||
+		d.SpaceSharingSettings.SharingType != smtypes.SharingTypePrivate || !strings.HasSuffix(sdkaws.ToString(d.SpaceArn), ":space/"+testDomain+"/alice-private") {
+		t.Errorf("DescribeSpace = %+v", d)
+	}
 	deleteSpace := func() error {
 		_, err := v.sm.DeleteSpace(ctx, &sagemaker.DeleteSpaceInput{DomainId: sdkaws.String(testDomain), SpaceName: sdkaws.String("alice-private")})
 		return err
@@ -130,6 +139,8 @@ func TestProfileDeleteWaitsForAppsAndSpaces(t *testing.T) {
 	mustOK(t, deleteSpace())
 	wantCode(t, v.deleteProfile("alice"), "ResourceInUse") // the space is Deleting
 	poll(t, func() bool { return len(v.spaces(t)) == 1 })
+	_, err = describeSpace()
+	wantCode(t, err, "ResourceNotFound")
 	mustOK(t, v.deleteProfile("alice"))
 	if got := v.settle(t, "alice"); got != "" {
 		t.Errorf("profile settled as %s, want gone", got)

@@ -224,7 +224,7 @@ var reads = map[string]bool{
 	"GetRole": true, "ListRoleTags": true, "ListRoles": true, "GetRolePolicy": true, "ListRolePolicies": true,
 	"ListAttachedRolePolicies": true, "GetSAMLProvider": true, "ListSAMLProviders": true, "ListSAMLProviderTags": true,
 	"GetAccountSummary": true, "DescribeUserProfile": true, "ListUserProfiles": true, "ListTags": true,
-	"ListApps": true, "ListSpaces": true, "DescribeDomain": true,
+	"ListApps": true, "ListSpaces": true, "DescribeSpace": true, "DescribeDomain": true,
 }
 
 func checkIsWrite(t *testing.T, op string) {

@@ -25,6 +25,7 @@ var smOps = map[string]func(*Emulator, []byte) (any, error){
 	"ListApps":            (*Emulator).listApps,
 	"DeleteApp":           (*Emulator).deleteApp,
 	"ListSpaces":          (*Emulator).listSpaces,
+	"DescribeSpace":       (*Emulator).describeSpace,
 	"DeleteSpace":         (*Emulator).deleteSpace,
 	"DescribeDomain":      (*Emulator).describeDomain,
 }

@@ -226,6 +226,12 @@ func (w meteredSageMaker) ListSpaces(ctx context.Context, in *sagemaker.ListSpac
 	return out, err
 }
 
+func (w meteredSageMaker) DescribeSpace(ctx context.Context, in *sagemaker.DescribeSpaceInput, o ...func(*sagemaker.Options)) (*sagemaker.DescribeSpaceOutput, error) {
+	out, err := w.c.DescribeSpace(ctx, in, o...)
+	w.observe(ctx, "sagemaker", "DescribeSpace", err)
+	return out, err
+}
+
 func (w meteredSageMaker) DeleteSpace(ctx context.Context, in *sagemaker.DeleteSpaceInput, o ...func(*sagemaker.Options)) (*sagemaker.DeleteSpaceOutput, error) {
 	out, err := w.c.DeleteSpace(ctx, in, o...)
 	w.observe(ctx, "sagemaker", "DeleteSpace", err)

@@ -160,22 +160,31 @@ func (s *Syncer) removeProfile(ctx context.Context, name string) (gone bool, err
 	if a.Status == profileDeleting {
 		return false, nil
 	}
-	spaces, err := s.spaces.owned(ctx, name)
+	listed, err := s.spaces.owned(ctx, name)
 	if err != nil {
 		return false, err
 	}
-	busy := len(spaces) > 0
-	for _, sp := range spaces {
-		appsBusy, err := s.deleteApps(ctx, &sagemaker.ListAppsInput{SpaceNameEquals: sp.SpaceName})
-		if err != nil || appsBusy || sp.Status == smtypes.SpaceStatusDeleting {
-			if err != nil {
-				return false, err
-			}
+	busy := false
+	for _, l := range listed {
+		space := sdkaws.ToString(l.SpaceName)
+		status, owned, err := s.ownedSpaceStatus(ctx, name, space)
+		if err != nil {
+			return false, err
+		}
+		if !owned {
 			continue
 		}
-		err = s.w.deleteSpace(ctx, sdkaws.ToString(sp.SpaceName))
+		busy = true
+		appsBusy, err := s.deleteApps(ctx, &sagemaker.ListAppsInput{SpaceNameEquals: &space})
+		if err != nil {
+			return false, err
+		}
+		if appsBusy || status == smtypes.SpaceStatusDeleting {
+			continue
+		}
+		err = s.w.deleteSpace(ctx, space)
 		if c := bridgeaws.Classify(err); err != nil && c != bridgeaws.NotFound && c != bridgeaws.Conflict {
-			return false, fmt.Errorf("delete space %s of user profile %s: %w", sdkaws.ToString(sp.SpaceName), name, err)
+			return false, fmt.Errorf("delete space %s of user profile %s: %w", space, name, err)
 		}
 	}
 	appsBusy, err := s.deleteApps(ctx, &sagemaker.ListAppsInput{UserProfileNameEquals: &name})
@@ -190,6 +199,25 @@ func (s *Syncer) removeProfile(ctx context.Context, name string) (gone bool, err
 		return true, nil
 	}
 	return false, fmt.Errorf("delete user profile %s: %w", name, err)
+}
+
+// ownedSpaceStatus reads a listed space again before anything is deleted
+// in it: the listing may be seconds old (spaceIndex), and a space deleted
+// since could have had its name taken by another user's new space. owned
+// is false when the space is gone or the profile no longer owns it.
+func (s *Syncer) ownedSpaceStatus(ctx context.Context, profile, space string) (smtypes.SpaceStatus, bool, error) {
+	out, err := s.sm.DescribeSpace(ctx, &sagemaker.DescribeSpaceInput{DomainId: &s.aws.SageMaker.DomainID, SpaceName: &space})
+	if bridgeaws.Classify(err) == bridgeaws.NotFound {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("describe space %s: %w", space, err)
+	}
+	if out.OwnershipSettings == nil || sdkaws.ToString(out.OwnershipSettings.OwnerUserProfileName) != profile {
+		s.log.WarnContext(ctx, "space changed owner since it was listed; left alone", "space", space, "profile", profile)
+		return "", false, nil
+	}
+	return out.Status, true, nil
 }
 
 // deleteApps deletes every InService app the filter selects and reports

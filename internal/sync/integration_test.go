@@ -15,6 +15,7 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	bridgeaws "github.com/sagebridge/sagebridge/internal/aws"
 	"github.com/sagebridge/sagebridge/internal/awsemu"
 	"github.com/sagebridge/sagebridge/internal/store"
 )
@@ -286,6 +287,58 @@ func TestIntegrationDeletionsShareSpaceListings(t *testing.T) {
 	// profile); listing for each would be some 3n listings.
 	if got := e.emu.Calls()["ListSpaces"]; got > n/2 {
 		t.Errorf("%d listings of the spaces for %d deletions, want them shared (at most %d)", got, n, n/2)
+	}
+}
+
+// A space a deprovisioned user's listing still shows, deleted since and
+// its name taken by another user's new space, is read again before
+// anything is deleted in it, and left alone with its app.
+func TestIntegrationDeletionLeavesASpaceThatChangedOwner(t *testing.T) {
+	t.Parallel()
+	e := newITEnv(t, itConfig{})
+	users := e.addTeamUsers([]string{"a"}, 2)
+	e.waitFor("convergence", 20*time.Second, func() bool { return e.allConverged(users) })
+	if _, err := e.emu.AddSpace(awsemu.Space{DomainID: itDomain, SpaceName: "lab", OwnerUserProfileName: "a-0"}); err != nil {
+		t.Fatal(err)
+	}
+	// The listing the deletion will be answered from: "lab" is a-0's.
+	if spaces, err := e.s.spaces.owned(e.ctx, "a-0"); err != nil || len(spaces) != 1 {
+		t.Fatalf("a-0 owns %+v (%v)", spaces, err)
+	}
+	lab := &sagemaker.DescribeSpaceInput{DomainId: sdkaws.String(itDomain), SpaceName: sdkaws.String("lab")}
+	if _, err := e.sm.DeleteSpace(e.ctx, &sagemaker.DeleteSpaceInput{DomainId: lab.DomainId, SpaceName: lab.SpaceName}); err != nil {
+		t.Fatal(err)
+	}
+	e.waitFor("the space to go", 10*time.Second, func() bool {
+		_, err := e.sm.DescribeSpace(e.ctx, lab)
+		return bridgeaws.Classify(err) == bridgeaws.NotFound // each look advances the deletion
+	})
+	if _, err := e.emu.AddSpace(awsemu.Space{DomainID: itDomain, SpaceName: "lab", OwnerUserProfileName: "a-1"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.emu.AddApp(awsemu.App{DomainID: itDomain, SpaceName: "lab", AppName: "notebook"}); err != nil {
+		t.Fatal(err)
+	}
+
+	// The passes of a-0's deletion, as the controller would make them.
+	gone := false
+	for pass := 0; !gone && pass < 50; pass++ {
+		var err error
+		if gone, err = e.s.removeProfile(e.ctx, "a-0"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !gone {
+		t.Fatal("a-0's profile is not deleted after 50 passes")
+	}
+	d, err := e.sm.DescribeSpace(e.ctx, lab)
+	if err != nil || sdkaws.ToString(d.OwnershipSettings.OwnerUserProfileName) != "a-1" || d.Status != smtypes.SpaceStatusInService {
+		t.Errorf("a-1's space: %+v (%v)", d, err)
+	}
+	for _, a := range e.emu.Snapshot().Apps {
+		if a.SpaceName == "lab" && a.Status != awsemu.StatusInService {
+			t.Errorf("a-1's app: %+v", a)
+		}
 	}
 }
 
