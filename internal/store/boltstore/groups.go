@@ -396,7 +396,13 @@ func (s *Store) UserGroups(ctx context.Context, userID string) ([]store.Group, e
 		groups = make([]store.Group, len(ids))
 		for i, id := range ids {
 			var err error
-			if groups[i], err = getGroup(tx, id); err != nil {
+			groups[i], err = getGroup(tx, id)
+			if errors.Is(err, store.ErrNotFound) {
+				// Not ErrNotFound, which says the user is gone: a
+				// membership is deleted with its group, in one transaction.
+				return fmt.Errorf("membership in group %s, which has no record", id)
+			}
+			if err != nil {
 				return err
 			}
 		}
