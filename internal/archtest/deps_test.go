@@ -34,12 +34,13 @@ var allowed = map[string][]string{
 	// Sign-in speaks SAML on crewjam, goxmldsig and etree; it never
 	// reaches AWS (the sync pushes its metadata) nor the SCIM API.
 	"internal/samlmeta": {"github.com/crewjam/saml"},
-	"internal/saml": {"internal/store", "internal/mapping", "internal/config", "internal/metrics", "internal/samlmeta",
+	"internal/csp":      {},
+	"internal/saml": {"internal/store", "internal/mapping", "internal/config", "internal/metrics", "internal/samlmeta", "internal/csp",
 		"github.com/crewjam/saml", "github.com/russellhaering/goxmldsig", "github.com/russellhaering/goxmldsig/",
 		"github.com/beevik/etree", "github.com/prometheus/"},
 	// Dev mode's test IdP and AWS sign-in stand-in speak SAML on the same
 	// libraries, read users and map them; only the daemon imports it.
-	"internal/devidp": {"internal/store", "internal/mapping", "internal/samlmeta",
+	"internal/devidp": {"internal/store", "internal/mapping", "internal/samlmeta", "internal/csp",
 		"github.com/crewjam/saml", "github.com/russellhaering/goxmldsig", "github.com/beevik/etree"},
 	// The sync calls AWS through internal/aws's interfaces, whose methods
 	// take the SDK's own input types, and registers its own instruments.

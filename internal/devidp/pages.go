@@ -1,10 +1,10 @@
 package devidp
 
 import (
-	"crypto/sha256"
-	"encoding/base64"
 	"html/template"
 	"net/http"
+
+	"github.com/sagebridge/sagebridge/internal/csp"
 )
 
 // postScript is the only script served under /dev/: its hash is in the
@@ -12,10 +12,7 @@ import (
 // without it.
 const postScript = `document.forms[0].submit();`
 
-var postScriptHash = func() string {
-	sum := sha256.Sum256([]byte(postScript))
-	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
-}()
+var postScriptHash = csp.ScriptHash(postScript)
 
 // Content-Security-Policy of each page: nothing loaded from anywhere, no
 // framing, forms only to this origin; on the post page, its one script.

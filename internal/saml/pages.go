@@ -1,8 +1,6 @@
 package saml
 
 import (
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"html/template"
 	"net/http"
@@ -10,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/sagebridge/sagebridge/internal/csp"
 	"github.com/sagebridge/sagebridge/internal/mapping"
 )
 
@@ -18,10 +17,7 @@ import (
 // the page works without it through the noscript button.
 const postScript = `document.forms[0].submit();`
 
-var postScriptHash = func() string {
-	sum := sha256.Sum256([]byte(postScript))
-	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
-}()
+var postScriptHash = csp.ScriptHash(postScript)
 
 var postTemplate = template.Must(template.New("post").Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Signing in to AWS</title></head>
