@@ -202,9 +202,10 @@ func (s *Syncer) removeProfile(ctx context.Context, name string) (gone bool, err
 }
 
 // ownedSpaceStatus reads a listed space again before anything is deleted
-// in it: the listing may be seconds old (spaceIndex), and a space deleted
-// since could have had its name taken by another user's new space. owned
-// is false when the space is gone or the profile no longer owns it.
+// in it: the listing may be older than the pass (spaceIndex), and a space
+// deleted since could have had its name taken by another user's new
+// space. owned is false when the space is gone or the profile no longer
+// owns it.
 func (s *Syncer) ownedSpaceStatus(ctx context.Context, profile, space string) (smtypes.SpaceStatus, bool, error) {
 	out, err := s.sm.DescribeSpace(ctx, &sagemaker.DescribeSpaceInput{DomainId: &s.aws.SageMaker.DomainID, SpaceName: &space})
 	if bridgeaws.Classify(err) == bridgeaws.NotFound {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sync"
-	"time"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sagemaker"
@@ -18,40 +17,34 @@ import (
 // would spend the SageMaker rate on the same pages again and again.
 //
 // A listing serves every deletion whose previous pass ended before the
-// listing started, for spaceListingAge: each pass sees the spaces as they
-// were after what it did last, and a first pass sees them as they were
-// moments ago, much as if it had listed them itself (a listing of many
-// pages is as old by its last page); passes that overlap share one
-// listing. The age bound matters: a space deleted since, and its name
-// taken by another user's new space, must not be acted on as the old one.
+// listing started: each pass sees the spaces as they were after what it
+// did last, and passes that overlap share one listing. A first pass may
+// get an older listing; that costs no safety, since every space is read
+// again before anything is deleted in it (ownedSpaceStatus), only a
+// refused profile deletion and one more pass when the user made a space
+// since.
 type spaceIndex struct {
 	list func(context.Context) (map[string][]smtypes.SpaceDetails, error)
-	now  func() time.Time
 
-	mu       sync.Mutex
-	seq      uint64 // counts listings started and passes ended
-	listed   uint64 // seq at the start of the listing byOwner holds
-	listedAt time.Time
-	byOwner  map[string][]smtypes.SpaceDetails
-	listing  chan struct{} // closed when the listing under way ends
+	mu      sync.Mutex
+	seq     uint64 // counts listings started and passes ended
+	listed  uint64 // seq at the start of the listing byOwner holds
+	byOwner map[string][]smtypes.SpaceDetails
+	listing chan struct{} // closed when the listing under way ends
 	// after holds, for a profile whose last pass ended after the listing
 	// byOwner holds started, the seq its next listing must start after.
 	after map[string]uint64
 }
 
-// spaceListingAge is how long after it started a listing of the spaces
-// still answers.
-const spaceListingAge = 2 * time.Second
-
-func newSpaceIndex(list func(context.Context) (map[string][]smtypes.SpaceDetails, error), now func() time.Time) *spaceIndex {
-	return &spaceIndex{list: list, now: now, after: map[string]uint64{}}
+func newSpaceIndex(list func(context.Context) (map[string][]smtypes.SpaceDetails, error)) *spaceIndex {
+	return &spaceIndex{list: list, after: map[string]uint64{}}
 }
 
 // owned returns the spaces the profile owns, from a listing that started
 // after the profile's last pass ended.
 func (x *spaceIndex) owned(ctx context.Context, profile string) ([]smtypes.SpaceDetails, error) {
 	x.mu.Lock()
-	for x.byOwner == nil || x.listed <= x.after[profile] || x.now().Sub(x.listedAt) > spaceListingAge {
+	for x.byOwner == nil || x.listed <= x.after[profile] {
 		if x.listing == nil {
 			return x.relist(ctx, profile)
 		}
@@ -71,7 +64,7 @@ func (x *spaceIndex) owned(ctx context.Context, profile string) ([]smtypes.Space
 // relist lists the spaces, with x.mu held on entry and released on return.
 func (x *spaceIndex) relist(ctx context.Context, profile string) ([]smtypes.SpaceDetails, error) {
 	x.seq++
-	start, startedAt, done := x.seq, x.now(), make(chan struct{})
+	start, done := x.seq, make(chan struct{})
 	x.listing = done
 	x.mu.Unlock()
 	byOwner, err := x.list(ctx)
@@ -82,7 +75,7 @@ func (x *spaceIndex) relist(ctx context.Context, profile string) ([]smtypes.Spac
 	if err != nil {
 		return nil, err
 	}
-	x.byOwner, x.listed, x.listedAt = byOwner, start, startedAt
+	x.byOwner, x.listed = byOwner, start
 	// A profile whose pass ended before this listing started is served
 	// by it as by a listing with no condition: its entry can go.
 	for p, after := range x.after {

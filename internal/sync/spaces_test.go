@@ -5,7 +5,6 @@ import (
 	"errors"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemaker/types"
@@ -42,9 +41,6 @@ func (f *fakeSpaces) list(context.Context) (map[string][]smtypes.SpaceDetails, e
 	return out, nil
 }
 
-// fixedNow is a clock that stands still: listings never age.
-func fixedNow() time.Time { return spaceTestStart }
-
 func ownedNames(t *testing.T, x *spaceIndex, ctx context.Context, profile string) []string {
 	t.Helper()
 	spaces, err := x.owned(ctx, profile)
@@ -60,7 +56,7 @@ func ownedNames(t *testing.T, x *spaceIndex, ctx context.Context, profile string
 
 func TestSpaceIndexServesEachPassAFreshEnoughListing(t *testing.T) {
 	f := newFakeSpaces(false, "p", "q")
-	x := newSpaceIndex(f.list, fixedNow)
+	x := newSpaceIndex(f.list)
 	ctx := t.Context()
 	if got := ownedNames(t, x, ctx, "p"); len(got) != 1 || got[0] != "p-space" {
 		t.Fatalf("p owns %q", got)
@@ -93,7 +89,7 @@ func TestSpaceIndexServesEachPassAFreshEnoughListing(t *testing.T) {
 
 func TestSpaceIndexWaitsForTheListingUnderWay(t *testing.T) {
 	f := newFakeSpaces(true, "p", "q")
-	x := newSpaceIndex(f.list, fixedNow)
+	x := newSpaceIndex(f.list)
 	ctx := t.Context()
 	first := make(chan []string)
 	go func() {
@@ -131,7 +127,7 @@ func TestSpaceIndexWaitsForTheListingUnderWay(t *testing.T) {
 func TestSpaceIndexListingFails(t *testing.T) {
 	f := newFakeSpaces(false, "p")
 	f.fail.Store(true)
-	x := newSpaceIndex(f.list, fixedNow)
+	x := newSpaceIndex(f.list)
 	if _, err := x.owned(t.Context(), "p"); err == nil {
 		t.Fatal("a failed listing is no answer")
 	}
@@ -143,25 +139,3 @@ func TestSpaceIndexListingFails(t *testing.T) {
 		t.Fatalf("%d listings, want 2", n)
 	}
 }
-
-// A listing answers for spaceListingAge after it started, also a first
-// pass: an older one could hold a space deleted since, whose name another
-// user's new space took.
-func TestSpaceIndexListingAges(t *testing.T) {
-	f := newFakeSpaces(false, "p", "q")
-	now := spaceTestStart
-	x := newSpaceIndex(f.list, func() time.Time { return now })
-	ownedNames(t, x, t.Context(), "p")
-	now = now.Add(spaceListingAge)
-	ownedNames(t, x, t.Context(), "q")
-	if n := f.lists.Load(); n != 1 {
-		t.Fatalf("%d listings, want 1: the first is still young enough", n)
-	}
-	now = now.Add(time.Millisecond)
-	ownedNames(t, x, t.Context(), "q")
-	if n := f.lists.Load(); n != 2 {
-		t.Fatalf("%d listings, want 2: the first is too old", n)
-	}
-}
-
-var spaceTestStart = time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)

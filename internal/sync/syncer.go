@@ -160,7 +160,7 @@ func newSyncer(o Options, iam bridgeaws.IAMReader, sm bridgeaws.SageMakerReader,
 		verify:  map[string]bool{},
 		waiters: map[string]map[string]bool{},
 	}
-	s.spaces = newSpaceIndex(s.listSpaces, o.Now)
+	s.spaces = newSpaceIndex(s.listSpaces)
 	return s
 }
 
